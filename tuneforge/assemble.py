@@ -1,0 +1,69 @@
+"""Bind every selected component of a composed config to its signature, without building models.
+
+`assemble` is what `tuneforge validate` runs and the first thing `train` does: every bad key, missing
+key or wrong type in any component is reported at once, with its config path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .data.base import LOADER_KEYS, LoaderSettings
+from .errors import ConfigError, ConfigIssue
+from .registry import bind, check_type
+from .targets import check_targets
+
+#: config node -> component kind, for the single-select groups a training run uses.
+TRAIN_COMPONENTS = {"model": "model", "peft": "peft", "loss_mask": "loss_masker",
+                    "scheduler": "scheduler", "data": "data_builder"}
+
+
+@dataclass
+class Assembly:
+    components: dict[str, Any]  # config node -> constructed component (models not built yet)
+    loader: LoaderSettings
+
+
+def loader_settings(node: dict[str, Any]) -> LoaderSettings:
+    issues, kwargs = [], {}
+    hints = {f.name: f.type for f in fields(LoaderSettings)}
+    import typing
+
+    resolved = typing.get_type_hints(LoaderSettings)
+    for key in LOADER_KEYS & node.keys():
+        if not check_type(node[key], resolved[key]):
+            issues.append(ConfigIssue(f"data.{key}", f"expected {hints[key]}, got {node[key]!r}"))
+        else:
+            kwargs[key] = node[key]
+    if issues:
+        raise ConfigError(issues)
+    return LoaderSettings(**kwargs)
+
+
+def assemble(cfg: Any, components: dict[str, str] = TRAIN_COMPONENTS) -> Assembly:
+    """Check `_target_`s and bind + construct every component named in `components`."""
+    from omegaconf import OmegaConf
+
+    check_targets(cfg)
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    issues: list[ConfigIssue] = []
+    built: dict[str, Any] = {}
+    loader = LoaderSettings()
+    for node_name, kind in components.items():
+        node = plain.get(node_name)
+        if node is None:
+            issues.append(ConfigIssue(node_name, f"missing: select a {kind} (e.g. {node_name}=...)"))
+            continue
+        if node_name == "data":
+            try:
+                loader = loader_settings(node)
+            except ConfigError as err:
+                issues += err.issues
+            node = {k: v for k, v in node.items() if k not in LOADER_KEYS}
+        try:
+            built[node_name] = bind(kind, node, node_name).build()
+        except ConfigError as err:
+            issues += err.issues
+    if issues:
+        raise ConfigError(issues)
+    return Assembly(built, loader)

@@ -1,0 +1,1 @@
+"""Data builders (group `data`): sources -> train / val / test lists of Examples."""

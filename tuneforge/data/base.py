@@ -1,0 +1,31 @@
+"""The data-builder protocol and the loader settings every `data` config shares."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal, Protocol
+
+from ..text.example import Example
+
+Splits = dict[str, list[Example]]  # "train", "val" and optionally "test"
+
+
+class DataBuilder(Protocol):
+    def build(self) -> Splits:
+        """Read / make the examples of each split."""
+        ...
+
+
+@dataclass
+class LoaderSettings:
+    """Keys of every `data` node that configure encoding and batching, not the builder."""
+
+    batch_size: int = 64
+    eval_batch_size: int = 64
+    max_length: int = 512
+    template: str = "plain"
+    truncation: Literal["truncate", "drop"] = "truncate"
+    num_workers: int = 0
+    shuffle: bool = True
+
+
+LOADER_KEYS = frozenset(f.name for f in fields(LoaderSettings))

@@ -1,0 +1,37 @@
+"""A small Llama-style model built from a config (random init) with the byte-level tokenizer."""
+from __future__ import annotations
+
+from ..registry import register
+
+
+@register("model", "tiny")
+class TinyModel:
+    """Llama architecture built from config, byte-level tokenizer; nothing is downloaded."""
+
+    def __init__(self, hidden_size: int = 128, num_layers: int = 4, num_heads: int = 4,
+                 num_kv_heads: int | None = None, intermediate_size: int = 512,
+                 max_position_embeddings: int = 512, tie_word_embeddings: bool = True,
+                 attn_implementation: str = "sdpa"):
+        self.kw = dict(hidden_size=hidden_size, num_hidden_layers=num_layers,
+                       num_attention_heads=num_heads, num_key_value_heads=num_kv_heads or num_heads,
+                       intermediate_size=intermediate_size,
+                       max_position_embeddings=max_position_embeddings,
+                       tie_word_embeddings=tie_word_embeddings)
+        self.attn_implementation = attn_implementation
+
+    def build_tokenizer(self):  # noqa: ANN201 (transformers type)
+        from .byte_tokenizer import byte_tokenizer
+
+        return byte_tokenizer()
+
+    def build(self):  # noqa: ANN201 (transformers types)
+        from transformers import LlamaConfig, LlamaForCausalLM
+
+        tokenizer = self.build_tokenizer()
+        config = LlamaConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
+                             eos_token_id=tokenizer.eos_token_id, bos_token_id=None, **self.kw)
+        config._attn_implementation = self.attn_implementation
+        model = LlamaForCausalLM(config)
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+        model.generation_config.eos_token_id = tokenizer.eos_token_id
+        return model, tokenizer

@@ -1,0 +1,1 @@
+"""Parameter-efficient (and full) fine-tuning methods (group `peft`)."""

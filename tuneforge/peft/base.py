@@ -1,0 +1,28 @@
+"""The PEFT-method protocol."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from lightning.pytorch import Callback
+
+
+class PeftMethod(Protocol):
+    def apply(self, model: Any) -> Any:
+        """Wrap or modify `model` so that only this method's parameters train; return it."""
+        ...
+
+    def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
+        """Save the trained result under `out_dir`; return {artefact name: path}."""
+        ...
+
+    def callbacks(self) -> list[Callback]:
+        """Lightning callbacks the method needs during training (e.g. AdaLoRA's allocator)."""
+        ...
+
+
+def count_parameters(model: Any) -> tuple[int, int]:
+    """(trainable, total) parameter counts."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, sum(p.numel() for p in model.parameters())

@@ -1,0 +1,26 @@
+"""Full fine-tuning: every weight trains; saves a complete Hugging Face model directory."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..registry import register
+
+
+@register("peft", "full")
+class FullFineTuning:
+    """All parameters train (about 16 bytes per parameter with AdamW in fp32)."""
+
+    def apply(self, model: Any) -> Any:
+        for p in model.parameters():
+            p.requires_grad_(True)
+        return model
+
+    def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
+        path = Path(out_dir) / "model"
+        model.save_pretrained(path)
+        tokenizer.save_pretrained(path)
+        return {"model": str(path)}
+
+    def callbacks(self) -> list:
+        return []

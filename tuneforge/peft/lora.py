@@ -1,0 +1,47 @@
+"""LoRA through peft: W = W0 + (alpha / r) * B A, with A, B trained and W0 frozen."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..registry import register
+
+
+@register("peft", "lora")
+class Lora:
+    """Low-rank adapters on `target_modules`; saved in PEFT format, optionally merged too."""
+
+    def __init__(self, r: int = 8, alpha: int = 16, dropout: float = 0.05,
+                 target_modules: list[str] | str = "all-linear", bias: str = "none",
+                 merge: bool = False, use_dora: bool = False):
+        self.r, self.alpha, self.dropout = r, alpha, dropout
+        self.target_modules, self.bias = target_modules, bias
+        self.merge, self.use_dora = merge, use_dora
+
+    def peft_config(self) -> Any:
+        from peft import LoraConfig
+
+        return LoraConfig(r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout,
+                          target_modules=self.target_modules, bias=self.bias,
+                          use_dora=self.use_dora, task_type="CAUSAL_LM")
+
+    def apply(self, model: Any) -> Any:
+        from peft import get_peft_model
+
+        return get_peft_model(model, self.peft_config())
+
+    def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
+        adapter = Path(out_dir) / "adapter"
+        model.save_pretrained(adapter)
+        tokenizer.save_pretrained(adapter)
+        saved = {"adapter": str(adapter)}
+        if self.merge:
+            merged_dir = Path(out_dir) / "merged"
+            merged = model.merge_and_unload(safe_merge=True)
+            merged.save_pretrained(merged_dir)
+            tokenizer.save_pretrained(merged_dir)
+            saved["merged"] = str(merged_dir)
+        return saved
+
+    def callbacks(self) -> list:
+        return []

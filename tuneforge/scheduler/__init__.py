@@ -1,0 +1,1 @@
+"""Learning-rate schedules (group `scheduler`), as multipliers of the optimizer's base lr."""

@@ -1,0 +1,88 @@
+"""Named prompt templates that render a conversation to text with the character span of each turn.
+
+Each role renders as `prefix + content + suffix`. A turn's span covers its content and suffix (the
+end-of-turn marker or EOS, which must be trained so the model learns to stop); prefixes (role headers)
+belong to no turn. `{eos}` and `{bos}` in a template are replaced by the tokenizer's tokens.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import TuneforgeError
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int  # character offsets into the rendered text, end exclusive
+    end: int
+    role: str
+    turn: int  # index of the message in the conversation
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    roles: dict[str, tuple[str, str]]  # role -> (prefix, suffix)
+    begin: str = ""  # text before the first message
+
+    def render(self, messages: list[dict[str, str]], *, eos: str, bos: str = "",
+               add_generation_prompt: bool = False) -> tuple[str, list[Span]]:
+        """Render `messages`; with `add_generation_prompt`, end with the assistant prefix."""
+        parts, spans, pos = [], [], 0
+
+        def emit(text: str) -> None:
+            nonlocal pos
+            parts.append(text)
+            pos += len(text)
+
+        emit(self._fill(self.begin, eos, bos))
+        for turn, message in enumerate(messages):
+            role = message["role"]
+            if role not in self.roles:
+                raise TuneforgeError(f"template {self.name!r} has no role {role!r} "
+                                     f"(roles: {', '.join(self.roles)})")
+            prefix, suffix = (self._fill(t, eos, bos) for t in self.roles[role])
+            emit(prefix)
+            start = pos
+            emit(message["content"] + suffix)
+            spans.append(Span(start, pos, role, turn))
+        if add_generation_prompt:
+            emit(self._fill(self.roles["assistant"][0], eos, bos))
+        return "".join(parts), spans
+
+    @staticmethod
+    def _fill(text: str, eos: str, bos: str) -> str:
+        return text.replace("{eos}", eos).replace("{bos}", bos)
+
+
+TEMPLATES: dict[str, Template] = {
+    t.name: t for t in (
+        # The shortest form: "prompt\nresponse<eos>" (the quickstart's rule tasks).
+        Template("plain", {"system": ("", "\n"), "user": ("", "\n"), "assistant": ("", "{eos}")}),
+        # Stanford Alpaca's prompt (the input, when present, is part of the user message).
+        Template("alpaca", {
+            "system": ("", "\n\n"),
+            "user": ("### Instruction:\n", "\n\n"),
+            "assistant": ("### Response:\n", "{eos}\n\n"),
+        }, begin="Below is an instruction that describes a task. "
+                 "Write a response that appropriately completes the request.\n\n"),
+        # ChatML (Qwen, SmolLM2, ...): the end-of-turn marker is trained.
+        Template("chatml", {
+            "system": ("<|im_start|>system\n", "<|im_end|>\n"),
+            "user": ("<|im_start|>user\n", "<|im_end|>\n"),
+            "assistant": ("<|im_start|>assistant\n", "<|im_end|>\n"),
+        }),
+        # Vicuna v1.1.
+        Template("vicuna", {
+            "system": ("", " "),
+            "user": ("USER: ", " "),
+            "assistant": ("ASSISTANT: ", "{eos}"),
+        }),
+    )
+}
+
+
+def get_template(name: str) -> Template:
+    if name not in TEMPLATES:
+        raise TuneforgeError(f"unknown template {name!r}; known: {', '.join(TEMPLATES)}")
+    return TEMPLATES[name]
