@@ -1,0 +1,41 @@
+"""Shared fixtures: small models built from config, the byte-level tokenizer, config composition."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture
+def byte_tokenizer():
+    from tuneforge.model.byte_tokenizer import byte_tokenizer
+
+    return byte_tokenizer()
+
+
+def make_tiny(hidden_size: int = 32, num_layers: int = 2, num_heads: int = 2, seed: int = 0, **kw):
+    """A small random Llama + byte tokenizer (deterministic for a seed)."""
+    import torch
+
+    from tuneforge.model.tiny import TinyModel
+
+    torch.manual_seed(seed)
+    return TinyModel(hidden_size=hidden_size, num_layers=num_layers, num_heads=num_heads,
+                     intermediate_size=hidden_size * 2, **kw).build()
+
+
+@pytest.fixture
+def tiny_model():
+    return make_tiny()
+
+
+@pytest.fixture
+def compose():
+    from tuneforge.hydra_app import compose as _compose
+
+    return _compose
