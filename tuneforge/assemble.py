@@ -16,6 +16,11 @@ from .targets import check_targets
 #: config node -> component kind, for the single-select groups a training run uses.
 TRAIN_COMPONENTS = {"model": "model", "peft": "peft", "loss_mask": "loss_masker",
                     "scheduler": "scheduler", "data": "data_builder"}
+#: primary config (command) -> the components it assembles; `validate` and the config tests use it.
+COMPONENTS_OF = {
+    "train": TRAIN_COMPONENTS,
+    "preview": {"model": "model", "loss_mask": "loss_masker", "data": "data_builder"},
+}
 
 
 @dataclass

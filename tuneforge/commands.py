@@ -50,19 +50,19 @@ def validate(overrides: list[str], command: str = "train") -> None:
     """Compose the config with `overrides` and bind every component; print OK or raise."""
     from hydra.errors import HydraException
 
-    from .assemble import assemble
+    from .assemble import COMPONENTS_OF, assemble
     from .hydra_app import compose
 
     try:
         cfg = compose(command, overrides, return_hydra_config=False)
     except HydraException as err:
         raise TuneforgeError(str(err)) from None
-    assembly = assemble(_with_run_dir(cfg))
+    assembly = assemble(with_run_dir(cfg), COMPONENTS_OF[command])
     names = ", ".join(f"{k}={getattr(v, '__class__').__name__}" for k, v in assembly.components.items())
     print(f"config OK: {names}")
 
 
-def _with_run_dir(cfg):  # noqa: ANN001, ANN202 (omegaconf types)
+def with_run_dir(cfg):  # noqa: ANN001, ANN202 (omegaconf types)
     """Composed outside a run there is no hydra runtime dir: give run_dir a placeholder."""
     from omegaconf import OmegaConf, open_dict
 

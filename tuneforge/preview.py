@@ -11,7 +11,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from .assemble import assemble
+from .assemble import COMPONENTS_OF, assemble
 from .text.dataset import encode_split
 from .text.templates import get_template
 
@@ -21,7 +21,7 @@ def preview(cfg: DictConfig) -> dict[str, Any]:
     from rich.table import Table
     from rich.text import Text
 
-    assembly = assemble(cfg, {"model": "model", "loss_mask": "loss_masker", "data": "data_builder"})
+    assembly = assemble(cfg, COMPONENTS_OF["preview"])
     parts, settings = assembly.components, assembly.loader
     tokenizer = parts["model"].build_tokenizer()
     examples = parts["data"].build().get(cfg.preview.split, [])
