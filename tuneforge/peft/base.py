@@ -17,6 +17,11 @@ class PeftMethod(Protocol):
         """Save the trained result under `out_dir`; return {artefact name: path}."""
         ...
 
+    def load(self, model: Any, out_dir: Path) -> Any:
+        """Rebuild the trained model from what `save` wrote under `out_dir`, given a freshly built
+        base `model` (same model config and seed as the trained run); returns it in eval mode."""
+        ...
+
     def callbacks(self) -> list[Callback]:
         """Lightning callbacks the method needs during training (e.g. AdaLoRA's allocator)."""
         ...

@@ -22,5 +22,10 @@ class FullFineTuning:
         tokenizer.save_pretrained(path)
         return {"model": str(path)}
 
+    def load(self, model: Any, out_dir: Path) -> Any:
+        from transformers import AutoModelForCausalLM
+
+        return AutoModelForCausalLM.from_pretrained(Path(out_dir) / "model").eval()
+
     def callbacks(self) -> list:
         return []

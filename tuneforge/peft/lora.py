@@ -43,5 +43,10 @@ class Lora:
             saved["merged"] = str(merged_dir)
         return saved
 
+    def load(self, model: Any, out_dir: Path) -> Any:
+        from ._hf import load_adapter
+
+        return load_adapter(model, Path(out_dir) / "adapter")
+
     def callbacks(self) -> list:
         return []

@@ -1,0 +1,27 @@
+"""Helpers shared by the methods that peft implements (save / load of PEFT-format adapters)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+
+def quiet_bitsandbytes() -> None:
+    """Silence bitsandbytes' harmless "Failed to load CPU gemm_4bit_forward" log (STACK-NOTES 8)."""
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+
+
+def save_adapter(model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
+    """Save a peft model's adapter (and the tokenizer) under `out_dir/adapter`."""
+    adapter = Path(out_dir) / "adapter"
+    model.save_pretrained(adapter)
+    tokenizer.save_pretrained(adapter)
+    return {"adapter": str(adapter)}
+
+
+def load_adapter(model: Any, path: Path) -> Any:
+    """Load a saved peft adapter onto a freshly built base model, in eval mode."""
+    quiet_bitsandbytes()
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, str(path)).eval()
