@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +18,10 @@ TUNEFORGE = [sys.executable, "-m", "tuneforge.cli"]
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory) -> Path:
     site = tmp_path_factory.mktemp("plugin_site")
-    build = tmp_path_factory.mktemp("plugin_build")
+    src = tmp_path_factory.mktemp("plugin_src") / PLUGIN_SRC.name
+    shutil.copytree(PLUGIN_SRC, src)  # setuptools builds in the source tree: keep the checkout clean
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(site), str(PLUGIN_SRC)], check=True, cwd=build,
+                    "--no-index", "--target", str(site), str(src)], check=True, cwd=src,
                    env={**os.environ, "PIP_NO_CACHE_DIR": "1"})
     assert list(site.glob("tuneforge_testplugin-*.dist-info"))
     return site
