@@ -1,0 +1,179 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests: scripted replies and injected faults.
+
+    with OpenAITestServer(reply=lambda req: "Hello") as server:
+        backend = OpenAIBackend(base_url=server.base_url, model="test")
+
+`reply(request)` returns the text of each completion (request: the parsed JSON body plus "prompt", the
+last user message or the completion prompt). `faults` injects, per request index (0-based, in order
+of arrival), one of:
+  ("429", seconds)    429 with a Retry-After header     ("500",)        500 with a JSON error
+  ("broken_json",)    200 whose body is cut-off JSON     ("wrong_shape",) 200 JSON without `choices`
+  ("text",)           200 with a text/plain body         ("drop",)        close the connection, no reply
+  ("slow", seconds)   sleep, then reply normally         ("401",)        401 unauthorised
+`faults` is a dict {index: fault} or a callable index -> fault | None. `delay` sleeps before every reply.
+Handler threads are daemons; sleeps are bounded by the values given.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+Fault = tuple
+Reply = Callable[[dict], str]
+
+
+def prompt_of(body: dict) -> str:
+    if "messages" in body:
+        users = [m.get("content", "") for m in body["messages"] if m.get("role") == "user"]
+        return users[-1] if users else ""
+    return str(body.get("prompt", ""))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+
+
+class OpenAITestServer:
+    def __init__(self, reply: Reply | None = None, faults: dict[int, Fault] | Callable[[int], Fault | None] | None = None,
+                 delay: float = 0.0, port: int = 0):
+        self.reply = reply or (lambda req: "OK")
+        self.faults = faults or {}
+        self.delay = delay
+        self.requests: list[dict] = []  # every request body, with "headers" and "path"
+        self.lock = threading.Lock()
+        self.count = 0
+        self.port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def fault_for(self, index: int) -> Fault | None:
+        if callable(self.faults):
+            return self.faults(index)
+        return self.faults.get(index)
+
+    def start(self) -> "OpenAITestServer":
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def _send(self, status: int, body: bytes, ctype: str = "application/json",
+                      headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:  # /v1/models
+                self._send(200, json.dumps({"object": "list", "data": [{"id": "test", "object": "model"}]}).encode())
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    body = {}
+                body["prompt_text"] = prompt_of(body)
+                with server.lock:
+                    index = server.count
+                    server.count += 1
+                    server.requests.append({**body, "path": self.path, "headers": dict(self.headers)})
+                try:
+                    self._handle(index, body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def _handle(self, index: int, body: dict) -> None:
+                fault = server.fault_for(index)
+                if server.delay:
+                    time.sleep(server.delay)
+                kind = fault[0] if fault else None
+                if kind == "drop":
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
+                if kind == "429":
+                    self._send(429, b'{"error": {"message": "rate limited", "type": "rate_limit"}}',
+                               headers={"Retry-After": str(fault[1])})
+                    return
+                if kind in ("500", "401"):
+                    self._send(int(kind), json.dumps({"error": {"message": f"injected {kind}"}}).encode())
+                    return
+                if kind == "slow":
+                    time.sleep(fault[1])
+                text = server.reply({**body, "prompt": body["prompt_text"]})
+                if kind == "broken_json":
+                    self._send(200, b'{"id": "x", "choices": [{"index": 0, "message": {"content": "cut')
+                elif kind == "wrong_shape":
+                    self._send(200, json.dumps({"id": "x", "object": "chat.completion", "result": text}).encode())
+                elif kind == "text":
+                    self._send(200, text.encode(), ctype="text/plain")
+                else:
+                    self._send(200, json.dumps(completion_body(body, text)).encode())
+
+        self._server = _Server(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "OpenAITestServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def completion_body(request: dict, text: str) -> dict:
+    if "messages" in request:
+        return {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+                "model": request.get("model", "test"),
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+    return {"id": "cmpl-test", "object": "text_completion", "created": int(time.time()),
+            "model": request.get("model", "test"),
+            "choices": [{"index": 0, "finish_reason": "stop", "text": text, "logprobs": None}]}
+
+
+if __name__ == "__main__":  # a standalone server for manual tries: python -m tests.servers.openai_server
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args()
+    srv = OpenAITestServer(reply=lambda req: f"echo: {req['prompt'][:80]}", delay=args.delay, port=args.port).start()
+    print(f"serving on {srv.base_url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        srv.stop()
