@@ -1,13 +1,15 @@
-"""Train only the responses (the seed's seq2seq-style loss): assistant turns with their EOS."""
+"""`output_only`: the seed's sequence-to-sequence loss, an alias of `multi_turn`.
+
+The seed trains "only the output part" of an instruction and, for dialogue, "only each turn's model
+output": that is one rule, so `output_only` is `multi_turn` under the seed's name (the default in
+conf/train.yaml). Use `last_turn` to train only the final reply of a dialogue.
+"""
 from __future__ import annotations
 
 from ..registry import register
-from ..text.templates import Span
+from .multi_turn import MultiTurn
 
 
 @register("loss_masker", "output_only")
-class OutputOnly:
-    """Only assistant-turn tokens (reply text and end-of-turn/EOS) are trained."""
-
-    def trained(self, token_spans: list[Span | None], num_messages: int) -> list[bool]:
-        return [span is not None and span.role == "assistant" for span in token_spans]
+class OutputOnly(MultiTurn):
+    """Alias of multi_turn: every assistant reply with its EOS (for single-turn data: the output)."""

@@ -24,6 +24,7 @@ class Encoded:
     input_ids: list[int]
     labels: list[int]
     truncated: bool = False
+    length: int = 0  # tokens before truncation
 
     @property
     def num_trained(self) -> int:
@@ -31,31 +32,47 @@ class Encoded:
 
 
 def token_turns(offsets: list[tuple[int, int]], spans: list[Span]) -> list[Span | None]:
-    """The span each token starts in (None for template text outside any turn)."""
-    out, j = [], 0
-    ordered = sorted(spans, key=lambda s: s.start)
+    """The turn span of each token (None for template text outside any turn).
+
+    A token belongs to every span it overlaps; when it overlaps several (a token merged across a turn
+    boundary), an assistant span wins, so a reply's first and last tokens are always trained (as in
+    transformers' `return_assistant_tokens_mask`). Zero-width tokens belong to the span they sit in.
+    """
+    out = []
     for start, end in offsets:
-        while j < len(ordered) and ordered[j].end <= start:
-            j += 1
-        span = ordered[j] if j < len(ordered) and ordered[j].start <= start < ordered[j].end else None
-        out.append(span if end > start or span is not None else None)
+        if end > start:
+            hits = [s for s in spans if s.start < end and start < s.end]
+        else:
+            hits = [s for s in spans if s.start <= start < s.end]
+        out.append(next((s for s in hits if s.role == "assistant"), hits[0] if hits else None))
     return out
+
+
+def render(example: Example, tokenizer: Any, template: Template) -> tuple[str, list[Span]]:
+    """The text of an example and its turn spans; raw text is `text + EOS`, one span of role `text`."""
+    if example.is_text:
+        text = (tokenizer.bos_token or "") + example.text + (tokenizer.eos_token or "")
+        return text, [Span(0, len(text), "text", 0)]
+    return template.render(example.messages, eos=tokenizer.eos_token or "", bos=tokenizer.bos_token or "")
 
 
 def encode(example: Example, tokenizer: Any, template: Template, masker: LossMasker,
            max_length: int) -> Encoded:
-    """Encode one example; sequences longer than `max_length` are cut (and flagged `truncated`)."""
-    text, spans = template.render(example.messages, eos=tokenizer.eos_token or "",
-                                  bos=tokenizer.bos_token or "")
+    """Encode one example; sequences longer than `max_length` are cut (and flagged `truncated`).
+
+    Raw-text examples train every token whatever the masker says."""
+    text, spans = render(example, tokenizer, template)
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids, offsets = enc["input_ids"], enc["offset_mapping"]
-    per_token = token_turns(offsets, spans)
-    trained = masker.trained(per_token, len(example.messages))
+    if example.is_text:
+        trained = [True] * len(ids)
+    else:
+        trained = masker.trained(token_turns(offsets, spans), len(example.messages))
     if len(trained) != len(ids):
         raise TuneforgeError(f"loss masker returned {len(trained)} flags for {len(ids)} tokens")
     labels = [t if keep else IGNORE_INDEX for t, keep in zip(ids, trained)]
     truncated = len(ids) > max_length
-    return Encoded(ids[:max_length], labels[:max_length], truncated)
+    return Encoded(ids[:max_length], labels[:max_length], truncated, len(ids))
 
 
 def encode_prompt(example: Example, tokenizer: Any, template: Template) -> str:

@@ -1,12 +1,16 @@
-"""Named prompt templates that render a conversation to text with the character span of each turn.
+"""Prompt templates that render a conversation to text with the character span of each turn.
 
-Each role renders as `prefix + content + suffix`. A turn's span covers its content and suffix (the
-end-of-turn marker or EOS, which must be trained so the model learns to stop); prefixes (role headers)
-belong to no turn. `{eos}` and `{bos}` in a template are replaced by the tokenizer's tokens.
+Named templates: each role renders as `prefix + content + suffix`. A turn's span covers its content
+and suffix (the end-of-turn marker or EOS, which must be trained so the model learns to stop);
+prefixes (role headers) belong to no turn. `{eos}` and `{bos}` are replaced by the tokenizer's tokens.
+
+A tokenizer's own jinja chat template (`data.template=auto` or `chat_template`) is wrapped by
+`ChatTemplate` (tuneforge/text/chat_template.py), which reports spans the same way.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import TuneforgeError
 
@@ -78,11 +82,32 @@ TEMPLATES: dict[str, Template] = {
             "user": ("USER: ", " "),
             "assistant": ("ASSISTANT: ", "{eos}"),
         }),
+        # Zephyr / TinyLlama-chat.
+        Template("zephyr", {
+            "system": ("<|system|>\n", "{eos}\n"),
+            "user": ("<|user|>\n", "{eos}\n"),
+            "assistant": ("<|assistant|>\n", "{eos}\n"),
+        }),
     )
 }
+#: Names that select the tokenizer's own chat template instead of a named one.
+CHAT_TEMPLATE_NAMES = ("auto", "chat_template")
 
 
-def get_template(name: str) -> Template:
+def get_template(name: str, tokenizer: Any = None) -> Any:
+    """A named template, or the tokenizer's chat template for `chat_template` (required) and `auto`
+    (the chat template when the tokenizer has one, else `plain`)."""
+    if name in CHAT_TEMPLATE_NAMES:
+        from .chat_template import ChatTemplate
+
+        has_own = tokenizer is not None and bool(getattr(tokenizer, "chat_template", None))
+        if has_own:
+            return ChatTemplate(tokenizer)
+        if name == "chat_template":
+            raise TuneforgeError("data.template=chat_template but the tokenizer has no chat template; "
+                                 f"use a named template ({', '.join(TEMPLATES)}) or data.template=auto")
+        return TEMPLATES["plain"]
     if name not in TEMPLATES:
-        raise TuneforgeError(f"unknown template {name!r}; known: {', '.join(TEMPLATES)}")
+        known = ", ".join([*TEMPLATES, *CHAT_TEMPLATE_NAMES])
+        raise TuneforgeError(f"unknown template {name!r}; known: {known}")
     return TEMPLATES[name]

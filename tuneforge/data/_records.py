@@ -1,0 +1,233 @@
+"""Reading records from local files, with the 1-based line of each, and logging rejected records.
+
+Formats (by extension, or `format=`): `jsonl` (one object a line), `json` (an array of objects, or
+an object holding one under `data` / `train` ...), `csv` / `tsv` (a header row), `parquet`, `txt`
+(documents separated by blank lines, as {"text": ...}), and `hf`: anything `datasets.load_dataset`
+reads from a local path (a directory of data files, a saved dataset, a loading script), optionally
+streamed. For parquet and hf records, `line` is the 1-based row number.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import TuneforgeError
+
+FORMATS = ("auto", "jsonl", "json", "csv", "tsv", "parquet", "txt", "hf")
+_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
+              ".parquet": "parquet", ".txt": "txt", ".text": "txt"}
+HF_SPLITS = {"train": "train", "validation": "val", "valid": "val", "val": "val", "dev": "val",
+             "test": "test"}
+
+
+class RecordError(Exception):
+    """A malformed record: `kind` is a short category (metrics key), the message says what."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class RejectLog:
+    """Every rejected record with its file, 1-based line and reason; `strict` stops at the first."""
+
+    strict: bool = False
+    read: int = 0
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, file: str, line: int, error: RecordError) -> None:
+        if self.strict:
+            raise TuneforgeError(f"{file}:{line}: {error}")
+        self.rejects.append({"file": file, "line": line, "reason": str(error), "kind": error.kind})
+
+
+def detect_format(path: Path, fmt: str = "auto") -> str:
+    if fmt != "auto":
+        if fmt not in FORMATS:
+            raise TuneforgeError(f"unknown data format {fmt!r}; known: {', '.join(FORMATS)}")
+        return fmt
+    if path.is_dir():
+        return "hf"
+    return _BY_SUFFIX.get(path.suffix.lower(), "hf")
+
+
+def check_readable(path: Path) -> None:
+    if not path.exists():
+        raise TuneforgeError(f"data file {path} does not exist")
+    if path.is_file():
+        try:
+            with path.open("rb") as f:
+                f.read(1)
+        except OSError as err:
+            raise TuneforgeError(f"data file {path} is unreadable: {err}") from None
+
+
+def read_records(path: Path, fmt: str, log: RejectLog, *, streaming: bool = False,
+                 hf_split: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Yield (line, record) for each record of `path`; unparseable records go to `log`."""
+    check_readable(path)
+    fmt = detect_format(path, fmt)
+    reader = {"jsonl": _jsonl, "json": _json, "csv": _csv, "tsv": _csv, "parquet": _parquet,
+              "txt": _txt}.get(fmt)
+    if reader is _csv:
+        yield from _csv(path, log, "\t" if fmt == "tsv" else ",")
+    elif reader is not None:
+        yield from reader(path, log)
+    else:
+        yield from _hf(path, hf_split or "train", streaming)
+
+
+def hf_splits(path: Path, fmt: str) -> list[str]:
+    """The splits (train / val / test) a `datasets`-readable path holds; [] for single files."""
+    if detect_format(path, fmt) != "hf":
+        return []
+    dataset = _load_hf(path, streaming=True)
+    return [HF_SPLITS[s] for s in getattr(dataset, "keys", lambda: [])() if s in HF_SPLITS]
+
+
+def _jsonl(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
+    with path.open("r", encoding="utf-8", errors="strict") as f:
+        for number, line in enumerate(_lines(f, path), start=1):
+            if not line.strip():
+                continue
+            log.read += 1
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as err:
+                log.reject(str(path), number, RecordError("invalid_json", f"invalid JSON: {err.msg} "
+                                                                          f"(column {err.colno})"))
+
+
+def _lines(f: Any, path: Path) -> Iterator[str]:
+    try:
+        yield from f
+    except UnicodeDecodeError as err:
+        raise TuneforgeError(f"data file {path} is not UTF-8 text: {err}") from None
+
+
+def _json(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
+    text = "".join(_lines(path.open("r", encoding="utf-8"), path))
+    decoder = json.JSONDecoder()
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise TuneforgeError(f"{path}:{err.lineno}: invalid JSON: {err.msg} (column {err.colno})") from None
+    if isinstance(whole, dict):
+        key = next((k for k in ("data", "train", "examples", "records") if isinstance(whole.get(k), list)), None)
+        if key is None:
+            raise TuneforgeError(f"{path}: expected a JSON array of records (or an object with a "
+                                 f"'data' array), got an object with keys {sorted(whole)[:8]}")
+        start = text.index("[", text.index(json.dumps(key)))
+    elif isinstance(whole, list):
+        start = text.index("[")
+    else:
+        raise TuneforgeError(f"{path}: expected a JSON array of records, got {type(whole).__name__}")
+    pos = start + 1  # walk the array to know each element's line
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            return
+        obj, end = decoder.raw_decode(text, pos)
+        log.read += 1
+        yield text.count("\n", 0, pos) + 1, obj
+        pos = end
+
+
+def _csv(path: Path, log: RejectLog, delimiter: str) -> Iterator[tuple[int, Any]]:
+    with path.open("r", encoding="utf-8", newline="") as f:
+        reader = csv.reader(_lines(f, path), delimiter=delimiter)
+        header = next(reader, None)
+        if header is None:
+            return
+        while True:
+            line = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                log.read += 1
+                log.reject(str(path), line, RecordError("invalid_csv", f"invalid CSV: {err}"))
+                continue
+            if not row:
+                continue
+            log.read += 1
+            if len(row) != len(header):
+                log.reject(str(path), line, RecordError(
+                    "invalid_csv", f"row has {len(row)} field(s), the header has {len(header)}"))
+                continue
+            yield line, dict(zip(header, row))
+
+
+def _txt(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
+    block, first = [], 0
+    with path.open("r", encoding="utf-8") as f:
+        for number, line in enumerate(_lines(f, path), start=1):
+            if line.strip():
+                first = first or number
+                block.append(line)
+            elif block:
+                log.read += 1
+                yield first, {"text": "".join(block).rstrip("\n")}
+                block, first = [], 0
+    if block:
+        log.read += 1
+        yield first, {"text": "".join(block).rstrip("\n")}
+
+
+def _parquet(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(path)
+    except Exception as err:
+        raise TuneforgeError(f"data file {path} is not a readable Parquet file: {err}") from None
+    row = 0
+    for batch in table.iter_batches(batch_size=1024):
+        for record in batch.to_pylist():
+            row += 1
+            log.read += 1
+            yield row, record
+
+
+def _load_hf(path: Path, streaming: bool) -> Any:
+    import datasets
+
+    try:
+        if path.is_dir() and ((path / "dataset_dict.json").exists() or (path / "state.json").exists()):
+            return datasets.load_from_disk(str(path))
+        return datasets.load_dataset(str(path), streaming=streaming)
+    except Exception as err:
+        raise TuneforgeError(f"datasets could not read {path}: {err}") from None
+
+
+def _hf(path: Path, split: str, streaming: bool) -> Iterator[tuple[int, Any]]:
+    dataset = _load_hf(path, streaming)
+    if hasattr(dataset, "keys"):  # a DatasetDict: pick the split
+        names = {HF_SPLITS.get(k, k): k for k in dataset.keys()}
+        if split not in names:
+            return
+        dataset = dataset[names[split]]
+    for row, record in enumerate(dataset, start=1):
+        yield row, dict(record)
+
+
+def require_str(record: Any, key: str, *, allow_empty: bool = False, optional: bool = False) -> str:
+    """`record[key]` as a string, or a RecordError saying what is wrong."""
+    if not isinstance(record, dict):
+        raise RecordError("not_an_object", f"expected a JSON object, got {type(record).__name__}")
+    if key not in record or record[key] is None:
+        if optional:
+            return ""
+        raise RecordError("missing_field", f"missing field {key!r}")
+    value = record[key]
+    if not isinstance(value, str):
+        raise RecordError("wrong_type", f"field {key!r} must be a string, got {type(value).__name__}")
+    if not allow_empty and not value.strip():
+        raise RecordError("empty_field", f"field {key!r} is empty")
+    return value

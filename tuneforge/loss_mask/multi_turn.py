@@ -1,0 +1,14 @@
+"""Train every assistant turn of a conversation (the seed's multi-turn loss): system and user not."""
+from __future__ import annotations
+
+from ..registry import register
+from ..text.templates import Span
+
+
+@register("loss_masker", "multi_turn")
+class MultiTurn:
+    """Every assistant turn (reply text and its end-of-turn / EOS token) is trained; system and user
+    turns and template headers are not. The whole dialogue is one example, as in the seed."""
+
+    def trained(self, token_spans: list[Span | None], num_messages: int) -> list[bool]:
+        return [span is not None and span.role == "assistant" for span in token_spans]
