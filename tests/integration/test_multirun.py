@@ -19,5 +19,5 @@ def test_multirun_writes_a_summary(tmp_path):
     for i, row in enumerate(rows):
         metrics = json.loads((sweep / str(i) / "metrics.json").read_text())
         assert float(row["params/trainable"]) == metrics["params/trainable"]
-    assert float(rows[0]["params/trainable"]) > 10 * float(rows[1]["params/trainable"])
+    assert float(rows[0]["params/trainable"]) > 2 * float(rows[1]["params/trainable"])
     assert "| job | overrides |" in (sweep / "summary.md").read_text()
