@@ -17,6 +17,7 @@ Tools:
   ls [KIND|recipes]        list components (name, kind, provider, description) or recipes
   validate [overrides ...] check every selected component's config without building models
   cp NAME DEST             copy a recipe (NAME) or config (GROUP/OPTION) to DEST to edit
+  nf4-table                the lecture's NF4 quantile formula next to bitsandbytes' code book
 
 Examples:
   tuneforge train peft=lora peft.r=4 trainer.max_steps=200
@@ -75,6 +76,10 @@ def main(argv: list[str] | None = None) -> None:
             if len(rest) != 2:
                 _fail("usage: tuneforge cp NAME DEST")
             cp(rest[0], rest[1])
+        elif command == "nf4-table":
+            from .nf4 import main as nf4_table
+
+            nf4_table()
         else:
             _fail(f"unknown command {command!r}; commands: train, preview, ls, validate, cp "
                   "(see tuneforge --help)")
