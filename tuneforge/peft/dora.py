@@ -1,0 +1,15 @@
+"""DoRA through peft: W = m * (W0 + B A) / ||W0 + B A|| (magnitude and direction trained apart)."""
+from __future__ import annotations
+
+from ..registry import register
+from .lora import Lora
+
+
+@register("peft", "dora")
+class Dora(Lora):
+    """Weight-decomposed LoRA: a trained magnitude vector per output times the LoRA-updated direction."""
+
+    def __init__(self, r: int = 8, alpha: int = 16, dropout: float = 0.05,
+                 target_modules: list[str] | str = "all-linear", bias: str = "none", merge: bool = False):
+        super().__init__(r=r, alpha=alpha, dropout=dropout, target_modules=target_modules, bias=bias,
+                         merge=merge, use_dora=True)

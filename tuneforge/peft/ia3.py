@@ -1,0 +1,35 @@
+"""(IA)^3 through peft: learned vectors rescale keys, values and the feed-forward activations."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..registry import register
+
+
+@register("peft", "ia3")
+class IA3:
+    """h = l * (W x): one trained vector per target module (keys, values, feed-forward input)."""
+
+    def __init__(self, target_modules: list[str] | None = None, feedforward_modules: list[str] | None = None):
+        self.target_modules, self.feedforward_modules = target_modules, feedforward_modules
+
+    def apply(self, model: Any) -> Any:
+        from peft import IA3Config, get_peft_model
+
+        return get_peft_model(model, IA3Config(target_modules=self.target_modules,
+                                               feedforward_modules=self.feedforward_modules,
+                                               task_type="CAUSAL_LM"))
+
+    def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
+        from ._hf import save_adapter
+
+        return save_adapter(model, tokenizer, out_dir)
+
+    def load(self, model: Any, out_dir: Path) -> Any:
+        from ._hf import load_adapter
+
+        return load_adapter(model, Path(out_dir) / "adapter")
+
+    def callbacks(self) -> list:
+        return []
