@@ -6,7 +6,7 @@ import pytest
 
 from tests.unit.peft._helpers import small_cfg
 
-METHODS = ["full", "lora", "dora", "ia3", "adalora", "qlora", "freeze"]
+METHODS = ["full", "lora", "dora", "ia3", "adalora", "qlora", "freeze", "adapter"]
 
 
 @pytest.fixture(autouse=True)
