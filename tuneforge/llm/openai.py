@@ -57,6 +57,8 @@ class OpenAIBackend:
             return
         from openai import AsyncOpenAI
 
+        for name in ("httpx", "httpx2"):  # one INFO line per request otherwise
+            logging.getLogger(name).setLevel(logging.WARNING)
         key = os.environ.get(self.api_key_env)
         if not key:
             log.warning("environment variable %s is not set; sending a placeholder key", self.api_key_env)

@@ -1,0 +1,1 @@
+"""Evol-Instruct operators (group `evolution`, multi-select): in-depth and in-breadth rewrites."""
