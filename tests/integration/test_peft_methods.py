@@ -6,7 +6,8 @@ import pytest
 
 from tests.unit.peft._helpers import small_cfg
 
-METHODS = ["full", "lora", "dora", "ia3", "adalora", "qlora", "freeze", "adapter"]
+METHODS = ["full", "lora", "dora", "ia3", "adalora", "qlora", "freeze", "adapter", "prefix", "prompt",
+           "ptuning"]
 
 
 @pytest.fixture(autouse=True)
