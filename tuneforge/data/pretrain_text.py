@@ -17,6 +17,7 @@ class PretrainText(FileSource):
     """Documents from `.txt` (separated by blank lines) or records with a `text_field`; each becomes
     `text + EOS`, all tokens trained whatever `loss_mask` says."""
 
+    val_fraction: float = 0.0  # pretraining text usually serves training only
     text_field: str = "text"
     min_chars: int = 1
 

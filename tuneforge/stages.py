@@ -1,0 +1,208 @@
+"""Training in stages (the seed's multi-stage instruction tuning): a `stages:` list in one config.
+
+Each stage may set its own `data` (a full data node with `name`, or keys merged over the top-level
+`data`), `loss_mask`, `scheduler`, `lr`, and `max_steps` or `max_epochs`; it starts from the weights
+the previous stage left. Metrics of stage i are prefixed `stage<i>/`. After each stage its trainable
+weights and a `done.json` go under `<run_dir>/stages/<i>/`: rerunning in the same run directory
+skips finished stages (loading their weights) and continues with the first unfinished one.
+Without `stages`, a run is one unprefixed stage over the top-level config.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .assemble import loader_settings
+from .data.base import LOADER_KEYS, LoaderSettings
+from .errors import ConfigError, ConfigIssue
+
+log = logging.getLogger("tuneforge.stages")
+STAGE_KEYS = ("name", "data", "loss_mask", "scheduler", "lr", "max_steps", "max_epochs")
+
+
+@dataclass
+class Stage:
+    index: int | None  # None: the single stage of a run without `stages`
+    name: str
+    data: Any
+    settings: LoaderSettings
+    loss_mask: Any
+    scheduler: Any
+    lr: float | None = None
+    max_steps: int | None = None
+    max_epochs: int | None = None
+
+    @property
+    def prefix(self) -> str:
+        return "" if self.index is None else f"stage{self.index}/"
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def plan_stages(cfg: Any, parts: dict[str, Any], settings: LoaderSettings) -> list[Stage]:
+    """The stages of a run, every stage's config checked (all problems reported at once)."""
+    from omegaconf import OmegaConf
+
+    from .registry import bind
+
+    nodes = OmegaConf.to_container(cfg, resolve=True).get("stages") or []
+    if not nodes:
+        return [Stage(None, "train", parts["data"], settings, parts["loss_mask"], parts["scheduler"])]
+    top = OmegaConf.to_container(cfg.data, resolve=True)
+    issues, stages = [], []
+    for i, node in enumerate(nodes):
+        path = f"stages[{i}]"
+        if not isinstance(node, dict):
+            issues.append(ConfigIssue(path, "expected a mapping with data / lr / max_steps / ..."))
+            continue
+        issues += [ConfigIssue(f"{path}.{k}", f"unknown stage key; valid: {', '.join(STAGE_KEYS)}")
+                   for k in node if k not in STAGE_KEYS]
+        data_node = node.get("data") or {}
+        if "name" in data_node:  # a data source of its own; loader keys default to the top level
+            data_node = {**{k: v for k, v in top.items() if k in LOADER_KEYS}, **data_node}
+        else:
+            data_node = _merge(top, data_node)
+        stage = Stage(i, str(node.get("name", f"stage{i}")), None, settings, parts["loss_mask"],
+                      parts["scheduler"], node.get("lr"), node.get("max_steps"), node.get("max_epochs"))
+        try:
+            stage.settings = loader_settings(data_node)
+            stage.data = bind("data_builder", {k: v for k, v in data_node.items() if k not in LOADER_KEYS},
+                              f"{path}.data").build()
+        except ConfigError as err:
+            issues += err.issues
+        for key, kind in (("loss_mask", "loss_masker"), ("scheduler", "scheduler")):
+            if node.get(key) is not None:
+                try:
+                    setattr(stage, key, bind(kind, node[key], f"{path}.{key}").build())
+                except ConfigError as err:
+                    issues += err.issues
+        for key, tp in (("lr", float), ("max_steps", int), ("max_epochs", int)):
+            value = node.get(key)
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                      or tp is int and not isinstance(value, int) or value <= 0):
+                issues.append(ConfigIssue(f"{path}.{key}", f"expected a positive {tp.__name__}, got {value!r}"))
+        stages.append(stage)
+    if issues:
+        raise ConfigError(issues)
+    return stages
+
+
+def _stage_dir(run_dir: Path, stage: Stage) -> Path:
+    return run_dir / "stages" / str(stage.index)
+
+
+def save_stage(model: Any, stage_dir: Path, metrics: dict[str, Any]) -> None:
+    """Trainable weights, then `done.json` (written last: its presence means the stage finished)."""
+    import os
+
+    import torch
+
+    from .artifacts import write_json
+
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    weights = {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad}
+    tmp = stage_dir / ".weights.pt.tmp"
+    with open(tmp, "wb") as f:
+        torch.save(weights, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, stage_dir / "weights.pt")
+    write_json(stage_dir / "done.json", {"metrics": metrics})
+
+
+def load_stage(model: Any, stage_dir: Path) -> dict[str, Any]:
+    import torch
+
+    weights = torch.load(stage_dir / "weights.pt", map_location="cpu", weights_only=True)
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and n not in weights]
+    if missing:
+        from .errors import TuneforgeError
+
+        raise TuneforgeError(f"{stage_dir}/weights.pt lacks {len(missing)} trainable tensor(s) "
+                             f"(e.g. {missing[0]}): was the run's model or peft config changed?")
+    model.load_state_dict(weights, strict=False)
+    return json.loads((stage_dir / "done.json").read_text())["metrics"]
+
+
+def run_stages(stages: list[Stage], model: Any, tokenizer: Any, parts: dict[str, Any], cfg: Any,
+               run_dir: Path, history: Any) -> dict[str, Any]:
+    """Train every stage in order; returns the metrics (prefixed per stage when there are stages)."""
+    from .text.dataset import prepare_data
+    from .text.templates import get_template
+    from .train import evaluate_exact_match
+
+    metrics: dict[str, Any] = {}
+    steps = 0
+    for stage in stages:
+        stage_dir = _stage_dir(run_dir, stage) if stage.index is not None else run_dir
+        if stage.index is not None and (stage_dir / "done.json").exists():
+            done = load_stage(model, stage_dir)
+            log.info("stage %d (%s) finished in an earlier run: loaded its weights", stage.index, stage.name)
+            metrics |= done
+            steps += int(done.get(f"{stage.prefix}trainer/global_step", 0))
+            continue
+        template = get_template(stage.settings.template, tokenizer)
+        data = prepare_data(stage.data, tokenizer, template, stage.loss_mask, stage.settings, stage_dir)
+        own = dict(data.metrics)
+        evaluate = cfg.eval.enabled and data.eval_examples
+        if evaluate and cfg.eval.before and stage.index in (None, 0):
+            own["exact_match_before"] = evaluate_exact_match(model, tokenizer, template, data.eval_examples, cfg)
+        if stage.index is not None:
+            log.info("stage %d (%s): %d training examples", stage.index, stage.name, len(data.encoded["train"]))
+        trainer = fit(stage, model, tokenizer, data, parts, cfg, history, step_offset=steps)
+        own |= {k: float(v) for k, v in trainer.callback_metrics.items() if k in ("train/loss", "val/loss")}
+        own["trainer/global_step"] = trainer.global_step
+        steps += trainer.global_step
+        if evaluate:
+            own["exact_match_after"] = evaluate_exact_match(model, tokenizer, template, data.eval_examples, cfg)
+        own = {f"{stage.prefix}{k}": v for k, v in own.items()}
+        metrics |= own
+        if stage.index is not None:
+            save_stage(model, stage_dir, own)
+    if stages[-1].index is not None:  # the run's headline numbers: the last stage's
+        last = stages[-1].prefix
+        metrics |= {k[len(last):]: v for k, v in metrics.items()
+                    if k.startswith(last) and k[len(last):] in ("train/loss", "val/loss", "exact_match_after")}
+        if f"{stages[0].prefix}exact_match_before" in metrics:
+            metrics["exact_match_before"] = metrics[f"{stages[0].prefix}exact_match_before"]
+        metrics["trainer/global_step"] = steps
+    return metrics
+
+
+def fit(stage: Stage, model: Any, tokenizer: Any, data: Any, parts: dict[str, Any], cfg: Any,
+        history: Any, step_offset: int = 0) -> Any:
+    """One Lightning fit over the stage's data, from the model's current weights."""
+    import lightning.pytorch as pl
+    from hydra.utils import instantiate
+
+    from .lightning.callbacks import LossHistory
+    from .lightning.data import make_loader
+    from .lightning.module import SFTModule
+
+    stage_history = LossHistory()
+    callbacks = [stage_history, *parts["peft"].callbacks()]
+    callbacks += [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
+    loggers = [instantiate(lg) for lg in (cfg.get("logger") or {}).values() if lg is not None]
+    length = {}
+    if stage.max_steps is not None or stage.max_epochs is not None:
+        length = {"max_steps": stage.max_steps or -1, "max_epochs": stage.max_epochs or -1}
+    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, **length)
+    optimizer = {"lr": stage.lr} if stage.lr is not None else {}
+    module = SFTModule(model, instantiate(cfg.optimizer, _partial_=True, **optimizer), stage.scheduler,
+                       weight_decay=float(cfg.optimizer.get("weight_decay", 0.0)))
+    settings, pad = stage.settings, tokenizer.pad_token_id
+    val_loader = make_loader(data.encoded["val"], settings, pad, train=False, seed=cfg.seed) \
+        if data.encoded["val"] else None
+    trainer.fit(module, make_loader(data.encoded["train"], settings, pad, train=True, seed=cfg.seed), val_loader)
+    history.train += [(s + step_offset, v) for s, v in stage_history.train]
+    history.val += [(s + step_offset, v) for s, v in stage_history.val]
+    return trainer
