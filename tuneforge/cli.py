@@ -12,12 +12,16 @@ HELP = """usage: tuneforge COMMAND [overrides ...]
 Hydra apps (accept key=value overrides, -m/--multirun, --cfg job, --help, hydra.run.dir=...):
   train      fine-tune a model (no overrides: the quickstart on model=tiny)
   preview    render encoded examples with the trained tokens highlighted
+  generate   synthetic instruction data: pipeline=self_instruct|evol_instruct llm=openai|hf
+  eval       generate on a split and score it (run=RUN_DIR, or model=... adapter=...)
 
 Tools:
   ls [KIND|recipes]        list components (name, kind, provider, description) or recipes
   validate [overrides ...] check every selected component's config without building models
   cp NAME DEST             copy a recipe (NAME) or config (GROUP/OPTION) to DEST to edit
+  compare RUN_DIR... [--out=DIR]  table (md, csv) and PNG charts of runs or a sweep directory
   nf4-table                the lecture's NF4 quantile formula next to bitsandbytes' code book
+  estimate-memory [overrides ...]  training memory: the lecture's table + activations
 
 Examples:
   tuneforge train peft=lora peft.r=4 trainer.max_steps=200
@@ -26,18 +30,24 @@ Examples:
 """
 
 
+#: Hydra apps: command -> "module:function" run on the composed `conf/<command>.yaml`.
+HYDRA_APPS = {
+    "train": "tuneforge.train:train",
+    "preview": "tuneforge.preview:preview",
+    "generate": "tuneforge.generate:generate",
+    "eval": "tuneforge.eval:run_eval",
+}
+
+
 def _hydra_task(command: str) -> Callable[[Any], Any]:
     def task(cfg: Any) -> Any:
+        import importlib
+
         from .errors import TuneforgeError
 
+        module, function = HYDRA_APPS[command].split(":")
         try:
-            if command == "train":
-                from .train import train
-
-                return train(cfg)
-            from .preview import preview
-
-            return preview(cfg)
+            return getattr(importlib.import_module(module), function)(cfg)
         except TuneforgeError as err:
             _fail(str(err))
 
@@ -58,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     from .errors import TuneforgeError
 
     try:
-        if command in ("train", "preview"):
+        if command in HYDRA_APPS:
             from .hydra_app import run_app
 
             run_app(command, _hydra_task(command), rest)
@@ -70,6 +80,14 @@ def main(argv: list[str] | None = None) -> None:
             from .commands import validate
 
             validate(rest)
+        elif command == "compare":
+            from .compare import compare
+
+            args = [a for a in rest if not a.startswith("--out=")]
+            outs = [a.split("=", 1)[1] for a in rest if a.startswith("--out=")]
+            if not args:
+                _fail("usage: tuneforge compare RUN_DIR... [--out=DIR]")
+            compare(args, outs[-1] if outs else None)
         elif command == "cp":
             from .commands import cp
 
@@ -80,6 +98,10 @@ def main(argv: list[str] | None = None) -> None:
             from .nf4 import main as nf4_table
 
             nf4_table()
+        elif command == "estimate-memory":
+            from .memory import main as estimate_memory
+
+            estimate_memory(rest)
         else:
             _fail(f"unknown command {command!r}; commands: train, preview, ls, validate, cp "
                   "(see tuneforge --help)")
