@@ -17,9 +17,11 @@ from .targets import check_targets
 TRAIN_COMPONENTS = {"model": "model", "peft": "peft", "loss_mask": "loss_masker",
                     "scheduler": "scheduler", "data": "data_builder"}
 #: primary config (command) -> the components it assembles; `validate` and the config tests use it.
+#: A kind ending in [] is a multi-select group: a mapping of key -> component config.
 COMPONENTS_OF = {
     "train": TRAIN_COMPONENTS,
     "preview": {"model": "model", "loss_mask": "loss_masker", "data": "data_builder"},
+    "eval": {"model": "model", "data": "data_builder", "metrics": "metric[]"},
 }
 
 
@@ -65,6 +67,14 @@ def assemble(cfg: Any, components: dict[str, str] = TRAIN_COMPONENTS) -> Assembl
             except ConfigError as err:
                 issues += err.issues
             node = {k: v for k, v in node.items() if k not in LOADER_KEYS}
+        if kind.endswith("[]"):
+            built[node_name] = {}
+            for key, sub in node.items():
+                try:
+                    built[node_name][key] = bind(kind[:-2], sub, f"{node_name}.{key}").build()
+                except ConfigError as err:
+                    issues += err.issues
+            continue
         try:
             built[node_name] = bind(kind, node, node_name).build()
         except ConfigError as err:

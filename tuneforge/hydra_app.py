@@ -39,8 +39,7 @@ def run_app(command: str, task: Callable[[Any], Any], argv: list[str]) -> None:
     register_search_path()
     if not (CONF_DIR / f"{command}.yaml").exists():
         raise SystemExit(f"tuneforge: no config {CONF_DIR / (command + '.yaml')}")
-    named = any(a.startswith("hydra.job.name=") for a in argv)
-    sys.argv = [f"tuneforge-{command}", *argv, *([] if named else [f"hydra.job.name={command}"])]
+    sys.argv = [f"tuneforge-{command}", *argv]  # each primary config sets its hydra.job.name
     app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=command)(task)
     app()
 

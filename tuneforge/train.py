@@ -21,7 +21,7 @@ def evaluate_exact_match(model: Any, tokenizer: Any, template: Any, examples: li
 
     predictions = generate_responses(model, tokenizer, template, examples, batch_size=cfg.eval.batch_size,
                                      max_new_tokens=cfg.eval.max_new_tokens)
-    return ExactMatch().compute(predictions, [ex.reference for ex in examples])
+    return ExactMatch().score(predictions, [ex.reference for ex in examples])
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:

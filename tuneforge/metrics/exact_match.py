@@ -5,11 +5,14 @@ import re
 import string
 
 from ..registry import register
+from .base import EvalInputs
 
 
 @register("metric", "exact_match")
 class ExactMatch:
     """Share of predictions equal to their reference, after optional normalisation."""
+
+    needs_generation = True
 
     def __init__(self, strip: bool = True, ignore_case: bool = False, ignore_punctuation: bool = False,
                  collapse_whitespace: bool = False):
@@ -25,10 +28,13 @@ class ExactMatch:
             text = re.sub(r"\s+", " ", text)
         return text.strip() if self.strip else text
 
-    def compute(self, predictions: list[str], references: list[str]) -> float:
+    def score(self, predictions: list[str], references: list[str]) -> float:
         if len(predictions) != len(references):
             raise ValueError(f"{len(predictions)} predictions for {len(references)} references")
         if not references:
             return 0.0
         hits = sum(self.normalize(p) == self.normalize(r) for p, r in zip(predictions, references))
         return hits / len(references)
+
+    def compute(self, inputs: EvalInputs) -> float:
+        return self.score(inputs.predictions or [], inputs.references)

@@ -1,0 +1,20 @@
+"""Run a set of metric components on examples: generate once if any metric needs it, then score."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..metrics.base import EvalInputs, Metric
+from ..text.example import Example
+from .generate import GenerationSettings, generate_responses
+
+
+def evaluate(model: Any, tokenizer: Any, template: Any, examples: list[Example],
+             metrics: dict[str, Metric], generation: GenerationSettings, progress: bool = False
+             ) -> tuple[dict[str, float], list[str] | None]:
+    """({metric name: value}, predictions or None when no metric needed generation)."""
+    predictions = None
+    if any(m.needs_generation for m in metrics.values()):
+        predictions = generate_responses(model, tokenizer, template, examples, settings=generation,
+                                         progress=progress)
+    inputs = EvalInputs(examples, predictions, model, tokenizer, template, generation.batch_size)
+    return {name: float(metric.compute(inputs)) for name, metric in metrics.items()}, predictions
