@@ -9,7 +9,7 @@ of arrival), one of:
   ("429", seconds)    429 with a Retry-After header     ("500",)        500 with a JSON error
   ("broken_json",)    200 whose body is cut-off JSON     ("wrong_shape",) 200 JSON without `choices`
   ("text",)           200 with a text/plain body         ("drop",)        close the connection, no reply
-  ("slow", seconds)   sleep, then reply normally         ("401",)        401 unauthorised
+  ("slow", seconds)   sleep, then reply normally         ("401",), ("400",), ...: that status
 `faults` is a dict {index: fault} or a callable index -> fault | None. `delay` sleeps before every reply.
 Handler threads are daemons; sleeps are bounded by the values given.
 """
@@ -48,6 +48,8 @@ class OpenAITestServer:
         self.requests: list[dict] = []  # every request body, with "headers" and "path"
         self.lock = threading.Lock()
         self.count = 0
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests handled at once
         self.port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -94,11 +96,17 @@ class OpenAITestServer:
                 with server.lock:
                     index = server.count
                     server.count += 1
-                    server.requests.append({**body, "path": self.path, "headers": dict(self.headers)})
+                    server.requests.append({**body, "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}})
+                with server.lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
                     self._handle(index, body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                finally:
+                    with server.lock:
+                        server.in_flight -= 1
 
             def _handle(self, index: int, body: dict) -> None:
                 fault = server.fault_for(index)
@@ -116,7 +124,7 @@ class OpenAITestServer:
                     self._send(429, b'{"error": {"message": "rate limited", "type": "rate_limit"}}',
                                headers={"Retry-After": str(fault[1])})
                     return
-                if kind in ("500", "401"):
+                if kind and kind.isdigit():
                     self._send(int(kind), json.dumps({"error": {"message": f"injected {kind}"}}).encode())
                     return
                 if kind == "slow":

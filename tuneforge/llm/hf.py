@@ -19,11 +19,13 @@ class HFBackend:
     def __init__(self, model: str = "tiny", tiny: dict = {}, batch_size: int = 8,  # noqa: B006
                  max_new_tokens: int = 256, temperature: float = 0.7, top_p: float = 1.0,
                  chat_template: bool = True, dtype: Literal["float32", "bfloat16", "float16"] = "float32",
-                 device: str = "cpu", seed: int = 0, trust_remote_code: bool = False):
+                 device: str = "cpu", seed: int = 0, trust_remote_code: bool = False,
+                 threads: int | None = None):
         self.model_name = model
         self.tiny, self.batch_size, self.max_new_tokens = dict(tiny), max(1, batch_size), max_new_tokens
         self.temperature, self.top_p, self.chat_template = temperature, top_p, chat_template
         self.dtype, self.device, self.seed, self.trust_remote_code = dtype, device, seed, trust_remote_code
+        self.threads = threads  # torch CPU threads (1 avoids OpenMP spin contention on a shared machine)
         self.stats = LLMStats()
         self._model: Any = None
         self._tokenizer: Any = None
@@ -34,6 +36,8 @@ class HFBackend:
             import torch
 
             torch.manual_seed(self.seed)
+            if self.threads:
+                torch.set_num_threads(self.threads)
             if self.model_name == "tiny":
                 from ..model.tiny import TinyModel
 
