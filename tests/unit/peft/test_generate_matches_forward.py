@@ -12,9 +12,12 @@ CONF = Path(__file__).resolve().parents[3] / "conf" / "peft"
 SMALL = {"lora": {"r": 4}, "dora": {"r": 4}, "adalora": {"init_r": 4, "target_r": 2}, "qlora": {"r": 4},
          "adapter": {"r": 4}, "prefix": {"num_virtual_tokens": 4, "encoder_hidden_size": 16},
          "prompt": {"num_virtual_tokens": 4, "init_text": "Answer briefly."},
-         "ptuning": {"num_virtual_tokens": 4, "encoder_hidden_size": 16}, "freeze": {"layers": [0]}}
+         "ptuning": {"num_virtual_tokens": 4, "encoder_hidden_size": 16}, "freeze": {"layers": [0]},
+         "ptuning_free": {"num_virtual_tokens": 4, "encoder_hidden_size": 16}}
 METHODS = ["full", "lora", "dora", "ia3", "adalora", "qlora", "freeze", "adapter", "prefix", "prompt",
-           "ptuning"]
+           "ptuning", "ptuning_free"]
+TEXTS = ["<|im_start|>user\nreverse: stone<|im_end|>\n", "sort the letters: kiwi ->"]
+FREE_TEXTS = ["<|v|><|v|>reverse: stone<|v|>", "<|v|>sort: kiwi<|v|><|v|> ->"]
 
 
 def build_method(name: str):
@@ -65,7 +68,8 @@ def test_greedy_generate_matches_full_forward(method, byte_tokenizer):
 
     model = perturbed(method, byte_tokenizer)
     base, _ = make_tiny(hidden_size=64, num_heads=4)
-    for text in ["<|im_start|>user\nreverse: stone<|im_end|>\n", "sort the letters: kiwi ->"]:
+    base.resize_token_embeddings(len(byte_tokenizer), mean_resizing=False)  # ptuning_free adds a token
+    for text in FREE_TEXTS if method == "ptuning_free" else TEXTS:
         ids = byte_tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
         with torch.no_grad():
             out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=8,
