@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ConfigError, ConfigIssue
 from ..registry import register
 from ..text.example import Example
 from ._file_source import FileSource
 from ._records import RecordError
 
+STYLES = ("auto", "messages", "sharegpt")
 ROLE_NAMES = {"system": "system", "user": "user", "human": "user", "assistant": "assistant",
               "gpt": "assistant", "chatgpt": "assistant", "bot": "assistant", "model": "assistant"}
 
@@ -26,6 +28,11 @@ class Dialogue(FileSource):
 
     style: str = "auto"
     system: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.style not in STYLES:
+            raise ConfigError(ConfigIssue("data.style", f"expected one of {STYLES}, got {self.style!r}"))
 
     def parse(self, record: Any) -> Example:
         if not isinstance(record, dict):

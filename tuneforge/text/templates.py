@@ -1,8 +1,8 @@
 """Prompt templates that render a conversation to text with the character span of each turn.
 
-Named templates: each role renders as `prefix + content + suffix`. A turn's span covers its content
-and suffix (the end-of-turn marker or EOS, which must be trained so the model learns to stop);
-prefixes (role headers) belong to no turn. `{eos}` and `{bos}` are replaced by the tokenizer's tokens.
+Named templates: each role renders as `prefix + content + suffix + separator`. A turn's span covers
+its content and suffix (the end-of-turn marker or EOS, which must be trained so the model learns to
+stop); prefixes (role headers) and separators (blank lines between turns) belong to no turn. `{eos}` and `{bos}` are replaced by the tokenizer's tokens.
 
 A tokenizer's own jinja chat template (`data.template=auto` or `chat_template`) is wrapped by
 `ChatTemplate` (tuneforge/text/chat_template.py), which reports spans the same way.
@@ -28,6 +28,7 @@ class Template:
     name: str
     roles: dict[str, tuple[str, str]]  # role -> (prefix, suffix)
     begin: str = ""  # text before the first message
+    separators: tuple[tuple[str, str], ...] = ()  # (role, text after its turn, not trained)
 
     def render(self, messages: list[dict[str, str]], *, eos: str, bos: str = "",
                add_generation_prompt: bool = False) -> tuple[str, list[Span]]:
@@ -50,6 +51,7 @@ class Template:
             start = pos
             emit(message["content"] + suffix)
             spans.append(Span(start, pos, role, turn))
+            emit(dict(self.separators).get(role, ""))
         if add_generation_prompt:
             emit(self._fill(self.roles["assistant"][0], eos, bos))
         return "".join(parts), spans
@@ -67,15 +69,16 @@ TEMPLATES: dict[str, Template] = {
         Template("alpaca", {
             "system": ("", "\n\n"),
             "user": ("### Instruction:\n", "\n\n"),
-            "assistant": ("### Response:\n", "{eos}\n\n"),
+            "assistant": ("### Response:\n", "{eos}"),
         }, begin="Below is an instruction that describes a task. "
-                 "Write a response that appropriately completes the request.\n\n"),
+                 "Write a response that appropriately completes the request.\n\n",
+            separators=(("assistant", "\n\n"),)),
         # ChatML (Qwen, SmolLM2, ...): the end-of-turn marker is trained.
         Template("chatml", {
             "system": ("<|im_start|>system\n", "<|im_end|>\n"),
             "user": ("<|im_start|>user\n", "<|im_end|>\n"),
-            "assistant": ("<|im_start|>assistant\n", "<|im_end|>\n"),
-        }),
+            "assistant": ("<|im_start|>assistant\n", "<|im_end|>"),
+        }, separators=(("assistant", "\n"),)),
         # Vicuna v1.1.
         Template("vicuna", {
             "system": ("", " "),
@@ -86,8 +89,8 @@ TEMPLATES: dict[str, Template] = {
         Template("zephyr", {
             "system": ("<|system|>\n", "{eos}\n"),
             "user": ("<|user|>\n", "{eos}\n"),
-            "assistant": ("<|assistant|>\n", "{eos}\n"),
-        }),
+            "assistant": ("<|assistant|>\n", "{eos}"),
+        }, separators=(("assistant", "\n"),)),
     )
 }
 #: Names that select the tokenizer's own chat template instead of a named one.
