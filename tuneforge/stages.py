@@ -1,8 +1,9 @@
 """Training in stages (the seed's multi-stage instruction tuning): a `stages:` list in one config.
 
-Each stage may set its own `data` (a full data node with `name`, or keys merged over the top-level
-`data`), `loss_mask`, `scheduler`, `lr`, and `max_steps` or `max_epochs`; it starts from the weights
-the previous stage left. Metrics of stage i are prefixed `stage<i>/`. After each stage its trainable
+Each stage may set its own `data` (a node with `name` selects a builder as `data=<name>` would, the
+loader keys of conf/data/<name>.yaml over the top-level ones; a node without `name` is merged over
+the top-level `data`), `loss_mask`, `scheduler`, `lr`, and `max_steps` or `max_epochs`; it starts
+from the weights the previous stage left. Metrics of stage i are prefixed `stage<i>/`. After each stage its trainable
 weights and a `done.json` go under `<run_dir>/stages/<i>/`: rerunning in the same run directory
 skips finished stages (loading their weights) and continues with the first unfinished one.
 Without `stages`, a run is one unprefixed stage over the top-level config.
@@ -48,6 +49,19 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+def _option_loader_keys(name: str) -> dict[str, Any]:
+    """Loader keys (template, max_length, ...) that conf/data/<name>.yaml sets, if it exists."""
+    from omegaconf import OmegaConf
+
+    from .paths import CONF_DIR
+
+    path = CONF_DIR / "data" / f"{name}.yaml"
+    if not path.is_file():
+        return {}
+    node = OmegaConf.load(path)
+    return {k: node[k] for k in LOADER_KEYS if k in node and not OmegaConf.is_missing(node, k)}
+
+
 def plan_stages(cfg: Any, parts: dict[str, Any], settings: LoaderSettings) -> list[Stage]:
     """The stages of a run, every stage's config checked (all problems reported at once)."""
     from omegaconf import OmegaConf
@@ -67,8 +81,9 @@ def plan_stages(cfg: Any, parts: dict[str, Any], settings: LoaderSettings) -> li
         issues += [ConfigIssue(f"{path}.{k}", f"unknown stage key; valid: {', '.join(STAGE_KEYS)}")
                    for k in node if k not in STAGE_KEYS]
         data_node = node.get("data") or {}
-        if "name" in data_node:  # a data source of its own; loader keys default to the top level
-            data_node = {**{k: v for k, v in top.items() if k in LOADER_KEYS}, **data_node}
+        if "name" in data_node:  # like `data=<name>`: its option file's loader keys over the top level's
+            data_node = {**{k: v for k, v in top.items() if k in LOADER_KEYS},
+                         **_option_loader_keys(data_node["name"]), **data_node}
         else:
             data_node = _merge(top, data_node)
         stage = Stage(i, str(node.get("name", f"stage{i}")), None, settings, parts["loss_mask"],
