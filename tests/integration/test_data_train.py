@@ -111,3 +111,16 @@ def test_stage_config_errors_name_their_path(tmp_path, compose):
     with pytest.raises(ConfigError) as err:
         run_train(compose, tmp_path / "run", ["stages=[{data: {bogus: 1}, lr: -1, epochs: 2}]"])
     assert {i.path for i in err.value.issues} == {"stages[0].data.bogus", "stages[0].lr", "stages[0].epochs"}
+
+
+def test_stage_data_nodes_take_their_option_loader_keys(compose):
+    from tuneforge.assemble import assemble
+    from tuneforge.stages import plan_stages
+
+    cfg = compose("train", ["run_dir=/unused", "data.batch_size=8", "stages=[{data: {name: dialogue, path: c.jsonl}},"
+                            "{data: {name: alpaca, path: a.jsonl, max_length: 99}}, {data: {num_train: 10}}]"])
+    assembly = assemble(cfg)
+    stages = plan_stages(cfg, assembly.components, assembly.loader)
+    got = [(type(s.data).__name__, s.settings.template, s.settings.max_length, s.settings.batch_size) for s in stages]
+    assert got == [("Dialogue", "auto", 1024, 8), ("Alpaca", "alpaca", 99, 8), ("RuleTasks", "plain", 64, 8)]
+    assert stages[2].data.sizes["train"] == 10  # merged over the top-level rules node
