@@ -93,3 +93,16 @@ def test_eos_is_trained_when_pad_equals_eos(byte_tok):
     assert byte_tok.pad_token_id == byte_tok.eos_token_id
     enc = encode(Example(CONVERSATIONS["single"]), byte_tok, TEMPLATES["plain"], MultiTurn(), 10_000)
     assert enc.input_ids[-1] == byte_tok.eos_token_id and enc.labels[-1] == byte_tok.eos_token_id
+
+
+def test_eos_label_survives_padding_when_pad_equals_eos(byte_tok):
+    """Padding positions get -100 from the collator, the real EOS keeps its label."""
+    from tuneforge.lightning.data import Collator
+
+    short, long = (encode(Example(CONVERSATIONS[n]), byte_tok, get_template("chat_template", byte_tok),
+                          MultiTurn(), 10_000) for n in ("single", "system_multi"))
+    batch = Collator(byte_tok.pad_token_id)([short, long])
+    eos, n = byte_tok.eos_token_id, len(short.input_ids)
+    row_ids, row_labels = batch["input_ids"][0].tolist(), batch["labels"][0].tolist()
+    assert row_ids[n:] == [eos] * (len(row_ids) - n) and row_labels[n:] == [IGNORE_INDEX] * (len(row_ids) - n)
+    assert row_labels[:n] == short.labels and eos in short.labels
