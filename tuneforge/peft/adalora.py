@@ -44,7 +44,7 @@ class AdaLora:
                               f"tfinal={tfinal}, total_step={total_step}: train longer or lower tinit/tfinal"))
         return tinit, tfinal
 
-    def apply(self, model: Any) -> Any:
+    def apply(self, model: Any, tokenizer: Any = None) -> Any:
         from ._hf import quiet_bitsandbytes
 
         quiet_bitsandbytes()

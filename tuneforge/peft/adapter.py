@@ -51,7 +51,7 @@ class Adapter:
                 "dropout": self.dropout, "attention_module": self.attention_module,
                 "mlp_module": self.mlp_module}
 
-    def apply(self, model: Any) -> Any:
+    def apply(self, model: Any, tokenizer: Any = None) -> Any:
         from ._bottleneck import add_adapters
 
         for p in model.parameters():

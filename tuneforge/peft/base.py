@@ -9,8 +9,9 @@ if TYPE_CHECKING:
 
 
 class PeftMethod(Protocol):
-    def apply(self, model: Any) -> Any:
-        """Wrap or modify `model` so that only this method's parameters train; return it."""
+    def apply(self, model: Any, tokenizer: Any = None) -> Any:
+        """Wrap or modify `model` so that only this method's parameters train; return it. Methods that
+        need the tokenizer (prompt init from text, ptuning_free's placeholder token) use `tokenizer`."""
         ...
 
     def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:

@@ -46,7 +46,7 @@ class Freeze:
                                                   f"modules={self.modules}, patterns={self.patterns})"))
         return names
 
-    def apply(self, model: Any) -> Any:
+    def apply(self, model: Any, tokenizer: Any = None) -> Any:
         chosen = set(self.selected(model))
         for name, p in model.named_parameters():
             p.requires_grad_(name in chosen)

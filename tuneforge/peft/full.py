@@ -11,7 +11,7 @@ from ..registry import register
 class FullFineTuning:
     """All parameters train (about 16 bytes per parameter with AdamW in fp32)."""
 
-    def apply(self, model: Any) -> Any:
+    def apply(self, model: Any, tokenizer: Any = None) -> Any:
         for p in model.parameters():
             p.requires_grad_(True)
         return model

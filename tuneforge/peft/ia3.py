@@ -14,7 +14,7 @@ class IA3:
     def __init__(self, target_modules: list[str] | None = None, feedforward_modules: list[str] | None = None):
         self.target_modules, self.feedforward_modules = target_modules, feedforward_modules
 
-    def apply(self, model: Any) -> Any:
+    def apply(self, model: Any, tokenizer: Any = None) -> Any:
         from peft import IA3Config, get_peft_model
 
         return get_peft_model(model, IA3Config(target_modules=self.target_modules,

@@ -25,7 +25,7 @@ class Lora:
                           target_modules=self.target_modules, bias=self.bias,
                           use_dora=self.use_dora, task_type="CAUSAL_LM")
 
-    def apply(self, model: Any) -> Any:
+    def apply(self, model: Any, tokenizer: Any = None) -> Any:
         from peft import get_peft_model
 
         return get_peft_model(model, self.peft_config())

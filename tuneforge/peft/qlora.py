@@ -67,8 +67,8 @@ class QLora(Lora):
         self.quant = dict(quant_type=quant_type, double_quant=double_quant, compute_dtype=compute_dtype,
                           blocksize=blocksize, skip=tuple(skip_modules))
 
-    def apply(self, model: Any) -> Any:
-        return super().apply(quantize_linears(model, **self.quant))
+    def apply(self, model: Any, tokenizer: Any = None) -> Any:
+        return super().apply(quantize_linears(model, **self.quant), tokenizer)
 
     def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
         saved = super().save(model, tokenizer, out_dir)

@@ -32,16 +32,11 @@ def build_method(name: str):
 def perturbed(name: str, tokenizer):
     """The method applied to a small model, its trainable tensors moved away from their (often
     identity) initialisation, in eval mode."""
-    import inspect
-
     import torch
 
     model, _ = make_tiny(hidden_size=64, num_heads=4)
     method = build_method(name)
-    if "tokenizer" in inspect.signature(method.apply).parameters:
-        model = method.apply(model, tokenizer)
-    else:
-        model = method.apply(model)
+    model = method.apply(model, tokenizer)
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
         for p in model.parameters():
