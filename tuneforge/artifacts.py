@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,36 @@ def write_json(path: Path, data: Any) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def write_resolved_config(cfg: Any, path: Path) -> Path:
+#: keys whose values are secrets (`api_key_env`, the *name* of a variable, is not).
+SECRET_KEY = re.compile(r"(api_?key|token|secret|password|passwd|credential)s?$", re.I)
+
+
+def redacted(cfg: Any) -> Any:
+    """The resolved config as plain containers, with every value that came from an environment
+    variable (`${oc.env:...}`) or sits under a secret-looking key replaced by a marker."""
     from omegaconf import OmegaConf
 
-    return write_text(path, OmegaConf.to_yaml(cfg, resolve=True))
+    raw = OmegaConf.to_container(cfg, resolve=False)
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+
+    def walk(raw_node: Any, node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            return {k: walk(raw_node.get(k) if isinstance(raw_node, dict) else None, v, str(k))
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            raws = raw_node if isinstance(raw_node, list) else [None] * len(node)
+            return [walk(r, v, key) for r, v in zip(raws, node)]
+        if isinstance(raw_node, str) and "${oc.env:" in raw_node:
+            return f"<redacted: {raw_node}>"
+        if node not in (None, "") and SECRET_KEY.search(key):
+            return "<redacted>"
+        return node
+
+    return walk(raw, resolved)
+
+
+def write_resolved_config(cfg: Any, path: Path) -> Path:
+    """The resolved config, secrets redacted (see `redacted`)."""
+    import yaml
+
+    return write_text(path, yaml.safe_dump(redacted(cfg), sort_keys=False, allow_unicode=True))

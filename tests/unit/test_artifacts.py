@@ -1,0 +1,35 @@
+"""Atomic writes and secret redaction in saved configs."""
+from __future__ import annotations
+
+import os
+
+import yaml
+from omegaconf import OmegaConf
+
+from tuneforge.artifacts import redacted, write_json, write_resolved_config
+
+
+def test_env_interpolations_and_secret_keys_are_redacted(tmp_path, monkeypatch):
+    monkeypatch.setenv("TF_TEST_KEY", "sk-very-secret-123")
+    cfg = OmegaConf.create({
+        "llm": {"api_key": "${oc.env:TF_TEST_KEY}", "api_key_env": "TF_TEST_KEY", "model": "m"},
+        "logger": {"wandb": {"token": "abc", "project": "p"}},
+        "headers": ["${oc.env:TF_TEST_KEY}", "plain"],
+        "optimizer": {"lr": 0.1},
+    })
+    out = redacted(cfg)
+    assert out["llm"]["api_key"] == "<redacted: ${oc.env:TF_TEST_KEY}>"
+    assert out["llm"]["api_key_env"] == "TF_TEST_KEY" and out["llm"]["model"] == "m"
+    assert out["logger"]["wandb"]["token"] == "<redacted>"
+    assert out["headers"] == ["<redacted: ${oc.env:TF_TEST_KEY}>", "plain"]
+    assert out["optimizer"]["lr"] == 0.1
+    path = write_resolved_config(cfg, tmp_path / "config.yaml")
+    assert "sk-very-secret-123" not in path.read_text()
+    assert yaml.safe_load(path.read_text())["optimizer"]["lr"] == 0.1
+
+
+def test_writes_are_atomic_and_leave_no_temp_files(tmp_path):
+    write_json(tmp_path / "m.json", {"a": 1})
+    write_json(tmp_path / "m.json", {"a": 2})
+    assert (tmp_path / "m.json").read_text().strip() == '{\n  "a": 2\n}'
+    assert os.listdir(tmp_path) == ["m.json"]
