@@ -48,10 +48,10 @@ def encode_split(examples: list[Example], tokenizer: Any, template: Template, ma
     for index, example in enumerate(track(examples, description=f"encoding {split}", transient=True,
                                           disable=len(examples) < 5000)):
         enc = encode(example, tokenizer, template, masker, settings.max_length)
-        reason = None
+        reason, trained = None, enc.num_trained
         if enc.truncated and settings.truncation == "drop":
             reason = ("too_long", f"too long: {enc.length} tokens > data.max_length={settings.max_length}")
-        elif enc.num_trained == 0:
+        elif trained == 0:
             reason = ("no_trained_tokens", "no trained tokens (nothing for the loss mask to train"
                                            + (" after truncation)" if enc.truncated else ")"))
         if reason is not None:
@@ -66,7 +66,7 @@ def encode_split(examples: list[Example], tokenizer: Any, template: Template, ma
             continue
         stats.truncated += enc.truncated
         stats.tokens += len(enc.input_ids)
-        stats.trained_tokens += enc.num_trained
+        stats.trained_tokens += trained
         stats.kept_index.append(index)
         kept.append(enc)
     stats.kept = len(kept)

@@ -38,13 +38,23 @@ def token_turns(offsets: list[tuple[int, int]], spans: list[Span]) -> list[Span 
     boundary), an assistant span wins, so a reply's first and last tokens are always trained (as in
     transformers' `return_assistant_tokens_mask`). Zero-width tokens belong to the span they sit in.
     """
-    out = []
+    ordered = sorted((s for s in spans if s.end > s.start), key=lambda s: s.start)
+    out: list[Span | None] = []
+    j, n, previous = 0, len(ordered), -1
     for start, end in offsets:
-        if end > start:
-            hits = [s for s in spans if s.start < end and start < s.end]
-        else:
-            hits = [s for s in spans if s.start <= start < s.end]
-        out.append(next((s for s in hits if s.role == "assistant"), hits[0] if hits else None))
+        if start < previous:  # offsets out of order (unusual added tokens): scan from the beginning
+            j = 0
+        previous = start
+        while j < n and ordered[j].end <= start:
+            j += 1
+        chosen, k, limit = None, j, end if end > start else start + 1
+        while k < n and ordered[k].start < limit:  # the spans this token overlaps
+            if chosen is None or ordered[k].role == "assistant":
+                chosen = ordered[k]
+                if chosen.role == "assistant":
+                    break
+            k += 1
+        out.append(chosen)
     return out
 
 
