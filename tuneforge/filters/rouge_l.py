@@ -100,19 +100,23 @@ class RougeIndex:
                     top = f[np.arange(len(block)), arg]
                     for i in np.nonzero(top > best)[0]:
                         best[i], who[i] = top[i], names[arg[i]]
-            inner = self.fmeasure(enc, enc)
-            kept_here: list[int] = []
-            for i, text in enumerate(block):
+            # only texts that pass the pool and earlier blocks can be kept, or block later ones
+            alive = [i for i in range(len(block)) if best[i] <= threshold]
+            inner = self.fmeasure([enc[i] for i in alive], [enc[i] for i in alive])
+            kept_here: list[int] = []  # positions in `alive`
+            decided: dict[int, Match] = {}
+            for a, i in enumerate(alive):
                 score, closest = float(best[i]), who[i]
                 if kept_here:
-                    row = inner[i, kept_here]
+                    row = inner[a, kept_here]
                     j = int(row.argmax())
                     if row[j] > score:
-                        score, closest = float(row[j]), block[kept_here[j]]
-                keep = score <= threshold
-                out.append(Match(keep, score, closest))
-                if keep:
-                    kept_here.append(i)
+                        score, closest = float(row[j]), block[alive[kept_here[j]]]
+                decided[i] = Match(score <= threshold, score, closest)
+                if score <= threshold:
+                    kept_here.append(a)
+            out += [decided.get(i) or Match(False, float(best[i]), who[i]) for i in range(len(block))]
+            kept_here = [alive[a] for a in kept_here]
             kept_enc += [enc[i] for i in kept_here]
             kept_txt += [block[i] for i in kept_here]
         return out
