@@ -75,8 +75,10 @@ class FileSource:
         return kept
 
     def build(self) -> Splits:
+        if not self.path or self.path == "???":
+            raise TuneforgeError("data.path is not set: give the data file, e.g. data.path=train.jsonl")
         self.report = RejectLog(strict=self.strict)
-        split_names = hf_splits(Path(self.path).expanduser(), self.format) if self.path else []
+        split_names = hf_splits(Path(self.path).expanduser(), self.format)
         if split_names:
             raw = {s: self._read(self.path, s) for s in split_names}
             raw.setdefault("train", [])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..errors import ConfigError, ConfigIssue
+from ..errors import ConfigError, ConfigIssue, TuneforgeError
 from ..registry import bind
 from ..registry import register
 from ..text.example import Example
@@ -62,7 +62,12 @@ class Mix:
         """Each source's splits; every example is tagged with its source name."""
         built = {}
         for name, source in self.sources.items():
-            splits = source.build()
+            try:
+                splits = source.build()
+            except ConfigError:
+                raise
+            except TuneforgeError as err:
+                raise TuneforgeError(f"data.sources.{name}: {err}") from None
             for examples in splits.values():
                 for example in examples:
                     example.meta["source"] = name

@@ -66,6 +66,12 @@ def test_empty_missing_and_unreadable_files_are_clear_errors(tmp_path):
         alpaca(empty).build()
     with pytest.raises(TuneforgeError, match="does not exist"):
         alpaca(tmp_path / "nope.jsonl").build()
+    with pytest.raises(TuneforgeError, match="data.path is not set"):
+        alpaca("???").build()  # conf/data/alpaca.yaml's mandatory value, not overridden
+    mix = build("data_builder", {"name": "mix", "mixer": {"name": "concat"},
+                                 "sources": {"a": {"name": "alpaca", "path": str(empty)}}}, "data")
+    with pytest.raises(TuneforgeError, match=f"data.sources.a: data file {empty} is empty"):
+        mix.build()
     latin1 = tmp_path / "latin1.jsonl"
     latin1.write_bytes(b'{"instruction": "caf\xe9", "output": "x"}\n')
     with pytest.raises(TuneforgeError, match=f"{latin1} is not UTF-8"):
