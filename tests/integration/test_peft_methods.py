@@ -36,7 +36,7 @@ def test_train_save_reload_same_outputs(compose, tmp_path, monkeypatch, method):
     from tuneforge.train import train
 
     cfg = small_cfg(compose, tmp_path, f"peft={method}", "trainer.max_steps=3", "optimizer.lr=1e-2",
-                     "scheduler=constant")
+                     "scheduler=constant", "trainer.num_sanity_val_steps=1")  # a validation pass first
     method_cls = type(assemble(cfg).components["peft"])
     trained = {}
     original_save = method_cls.save
