@@ -62,8 +62,6 @@ class FileSource:
         kept, read_before = [], self.report.read
         for line, record in read_records(file, self.format, self.report, streaming=self.streaming,
                                          hf_split=split):
-            if split is not None:  # hf splits count rows here (file readers count themselves)
-                self.report.read += 1
             try:
                 kept.append((str(file), line, self.parse(record)))
             except RecordError as err:

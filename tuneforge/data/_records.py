@@ -78,7 +78,7 @@ def read_records(path: Path, fmt: str, log: RejectLog, *, streaming: bool = Fals
     elif reader is not None:
         yield from reader(path, log)
     else:
-        yield from _hf(path, hf_split or "train", streaming)
+        yield from _hf(path, hf_split or "train", streaming, log)
 
 
 def hf_splits(path: Path, fmt: str) -> list[str]:
@@ -206,7 +206,7 @@ def _load_hf(path: Path, streaming: bool) -> Any:
         raise TuneforgeError(f"datasets could not read {path}: {err}") from None
 
 
-def _hf(path: Path, split: str, streaming: bool) -> Iterator[tuple[int, Any]]:
+def _hf(path: Path, split: str, streaming: bool, log: RejectLog) -> Iterator[tuple[int, Any]]:
     dataset = _load_hf(path, streaming)
     if hasattr(dataset, "keys"):  # a DatasetDict: pick the split
         names = {HF_SPLITS.get(k, k): k for k in dataset.keys()}
@@ -214,6 +214,7 @@ def _hf(path: Path, split: str, streaming: bool) -> Iterator[tuple[int, Any]]:
             return
         dataset = dataset[names[split]]
     for row, record in enumerate(dataset, start=1):
+        log.read += 1
         yield row, dict(record)
 
 

@@ -116,8 +116,11 @@ def test_json_csv_parquet_hf_and_txt_sources(tmp_path):
     assert [(r["line"], r["kind"]) for r in csv_builder.report.rejects] == [(7, "invalid_csv")]
     json_lines = [e.meta["line"] for e in alpaca(tmp_path / "d.json", val_fraction=0.0).build()["train"]]
     assert json_lines == [2, 7, 12, 17, 22]  # the line each array element starts on
-    splits = alpaca(hf_dir).build()  # splits of a saved DatasetDict are kept, nothing held out
-    assert [len(splits[s]) for s in ("train", "val", "test")] == [6, 2, 1]
+    datasets.Dataset.from_list(GOOD[:5]).save_to_disk(str(tmp_path / "single"))
+    assert len(alpaca(tmp_path / "single", val_fraction=0.0).build()["train"]) == 5
+    hf_builder = alpaca(hf_dir)
+    splits = hf_builder.build()  # splits of a saved DatasetDict are kept, nothing held out
+    assert [len(splits[s]) for s in ("train", "val", "test")] == [6, 2, 1] and hf_builder.report.read == 9
     streamed = alpaca(raw_dir, streaming=True, val_fraction=0.0).build()
     assert [len(streamed[s]) for s in ("train", "test")] == [4, 2]
     (tmp_path / "t.txt").write_text("first doc\nline two\n\n\nsecond doc\n")
