@@ -129,8 +129,8 @@ class NLPTask(FileSource):
         for row in items:
             prompt = self._prompt(row, split_rng, options or None)
             if self.few_shot:
-                pool = [r for r in train_items if r is not row]
-                shots = split_rng.sample(pool, min(self.few_shot, len(pool)))
+                picked = split_rng.sample(range(len(train_items)), min(self.few_shot + 1, len(train_items)))
+                shots = [train_items[i] for i in picked if train_items[i] is not row][: self.few_shot]
                 demos = [f"{self._prompt(s, split_rng, options or None)}\n{s['label']}" for s in shots]
                 prompt = self.exemplar_separator.join([*demos, prompt])
             examples.append(Example.single_turn(prompt, row["label"], system=self.system, task=self.task))
