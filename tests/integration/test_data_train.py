@@ -26,7 +26,6 @@ def run_train(compose, run_dir, overrides):
     return train(compose("train", [*TINY, f"run_dir={run_dir}", *overrides]))
 
 
-@pytest.mark.slow
 def test_cli_train_alpaca_file_with_broken_lines(tmp_path):
     rows = [{"instruction": "Reverse the word.", "input": w, "output": w[::-1], "id": i}
             for i, w in enumerate(["abc", "dog", "cat", "tree", "sun", "moon", "star", "lake"] * 3)]
@@ -74,7 +73,6 @@ def stage_overrides(stage1_lr: float = 2e-3):
     return [stages, "data.batch_size=16", "eval.before=false"]
 
 
-@pytest.mark.slow
 def test_two_stage_run_trains_both_and_resumes_between_stages(tmp_path, compose):
     import torch
 
