@@ -122,3 +122,20 @@ def test_stage_data_nodes_take_their_option_loader_keys(compose):
     got = [(type(s.data).__name__, s.settings.template, s.settings.max_length, s.settings.batch_size) for s in stages]
     assert got == [("Dialogue", "auto", 1024, 8), ("Alpaca", "alpaca", 99, 8), ("RuleTasks", "plain", 64, 8)]
     assert stages[2].data.sizes["train"] == 10  # merged over the top-level rules node
+
+
+def test_mix_with_pretraining_text_writes_realised_shares(tmp_path, compose):
+    instr = write_jsonl(tmp_path / "i.jsonl", [{"instruction": f"echo {i}", "output": str(i)} for i in range(90)])
+    (tmp_path / "p.txt").write_text("\n\n".join(f"plain text number {i}" for i in range(10)) + "\n")
+    run = tmp_path / "run"
+    metrics = run_train(compose, run, ["data=mix", f"data.sources.instructions.path={instr}",
+                                       f"data.sources.pretrain.path={tmp_path / 'p.txt'}",
+                                       "mixer@data.mixer=temperature", "data.mixer.temperature=2.0",
+                                       "data.mixer.num_examples=400", "trainer.max_steps=2", "data.batch_size=8"])
+    written = json.loads((run / "metrics.json").read_text())
+    sizes = {n: written[f"data/mix/{n}/available"] for n in ("instructions", "pretrain")}
+    assert sizes == {"instructions": 86, "pretrain": 10}  # 4 of 90 instructions held out for val
+    target = 10 ** 0.5 / (10 ** 0.5 + 86 ** 0.5)
+    assert written["data/mix/pretrain/target"] == pytest.approx(target, abs=1e-6)
+    assert abs(written["data/mix/pretrain/share"] - target) < 4 * (target * (1 - target) / 400) ** 0.5
+    assert written["data/mix/total"] == 400 and metrics["trainer/global_step"] == 2
