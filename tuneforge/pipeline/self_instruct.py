@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from ..errors import TuneforgeError
 from ..filters.base import Reject
 from ..registry import register
 from . import _prompts as P
@@ -54,6 +55,8 @@ class SelfInstruct:
         seed_rows = [{"instruction": s.instruction, "input": i, "output": o} for s in seeds for i, o in s.instances]
         seed_instr = [{"instruction": s.instruction} for s in seeds]
         machine = list(ctx.generated.records)
+        if any(m.get("lineage", {}).get("pipeline") != self.name for m in machine):
+            raise TuneforgeError(f"{ctx.generated.path} holds records of another pipeline; use a new run dir")
         progress = Progress(self.max_stall, self.max_failed)
         batch_no = 0
         while len(machine) < self.target:
