@@ -21,8 +21,8 @@ from .base import Splits
 class FileSource:
     """Common keys: `path` (the data file; `data.path=FILE`), `val_path` / `test_path` (splits in their
     own files), else `val_fraction` / `test_fraction` of the records are held out (seeded); `format`
-    (auto by extension), `max_records` (keep at most this many usable records per file), `streaming` (hf datasets),
-    `strict` (stop at the first malformed record with `file:line: reason`)."""
+    (auto by extension), `max_records` (keep at most this many usable records per file), `streaming`
+    (hf datasets), `strict` (stop at the first malformed record with `file:line: reason`)."""
 
     path: str
     val_path: str | None = None

@@ -2,7 +2,8 @@
 
 Named templates: each role renders as `prefix + content + suffix + separator`. A turn's span covers
 its content and suffix (the end-of-turn marker or EOS, which must be trained so the model learns to
-stop); prefixes (role headers) and separators (blank lines between turns) belong to no turn. `{eos}` and `{bos}` are replaced by the tokenizer's tokens.
+stop); prefixes (role headers) and separators (blank lines between turns) belong to no turn.
+`{eos}` and `{bos}` are replaced by the tokenizer's tokens.
 
 A tokenizer's own jinja chat template (`data.template=auto` or `chat_template`) is wrapped by
 `ChatTemplate` (tuneforge/text/chat_template.py), which reports spans the same way.
