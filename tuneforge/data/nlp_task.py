@@ -106,10 +106,14 @@ class NLPTask(FileSource):
         return row
 
     def _value(self, key: str, value: Any, is_label: bool) -> str:
-        if is_label and isinstance(value, int) and not isinstance(value, bool) and self.label_names:
-            if not 0 <= value < len(self.label_names):
-                raise RecordError("unknown_label", f"label {value} has no name in label_names "
-                                                   f"({len(self.label_names)} names)")
+        if is_label and self.label_names:  # integer labels (also "1" from CSV) -> names
+            if isinstance(value, str) and value in self.label_names:
+                return value
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                value = int(value)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < len(self.label_names):
+                raise RecordError("unknown_label", f"label {value!r} is not an index into label_names "
+                                                   f"({len(self.label_names)} names) nor one of them")
             return self.label_names[value]
         if is_label and isinstance(value, list) and value and isinstance(value[0], str):
             return value[0]  # e.g. SQuAD's list of acceptable answers: train on the first

@@ -82,6 +82,15 @@ def test_nlp_task_templates_options_few_shot_and_label_names(tmp_path):
     assert builder.build()["train"][0].messages == train[0].messages  # seeded
 
 
+def test_nlp_task_csv_labels_are_mapped_to_names(tmp_path):
+    path = tmp_path / "sst.csv"
+    path.write_text("sentence,label\na lovely film,1\na dull mess,0\nodd,2\nnamed,positive\n")
+    builder = make("nlp_task", path, task="sentiment", fields={"text": "sentence", "label": "label"},
+                   label_names=["negative", "positive"])
+    assert [e.reference for e in builder.build()["train"]] == ["positive", "negative", "positive"]
+    assert [(r["line"], r["kind"]) for r in builder.report.rejects] == [(4, "unknown_label")]
+
+
 def test_nlp_task_qa_and_nli_presets(tmp_path):
     qa = make("nlp_task", write_jsonl(tmp_path / "qa.jsonl", [
         {"context": "Paris is in France.", "question": "Where is Paris?", "answer": {"text": ["France"]}}]),
