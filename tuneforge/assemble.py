@@ -22,6 +22,7 @@ COMPONENTS_OF = {
     "train": TRAIN_COMPONENTS,
     "preview": {"model": "model", "loss_mask": "loss_masker", "data": "data_builder"},
     "eval": {"model": "model", "data": "data_builder", "metrics": "metric[]"},
+    "generate": {"llm": "llm", "pipeline": "pipeline", "filters": "filter[]", "evolution": "evolution_op[]"},
 }
 
 

@@ -171,10 +171,11 @@ def run_stages(stages: list[Stage], model: Any, tokenizer: Any, parts: dict[str,
         own = dict(data.metrics)
         evaluate = cfg.eval.enabled and data.eval_examples
         if evaluate and cfg.eval.before and stage.index in (None, 0):
-            own["exact_match_before"] = evaluate_exact_match(model, tokenizer, template, data.eval_examples, cfg)
+            own["exact_match_before"] = _eval_before(model, tokenizer, template, data.eval_examples, cfg,
+                                                     stage_dir)
         if stage.index is not None:
             log.info("stage %d (%s): %d training examples", stage.index, stage.name, len(data.encoded["train"]))
-        trainer = fit(stage, model, tokenizer, data, parts, cfg, history, step_offset=steps)
+        trainer = fit(stage, model, tokenizer, data, parts, cfg, history, step_offset=steps, stage_dir=stage_dir)
         own |= {k: float(v) for k, v in trainer.callback_metrics.items() if k in ("train/loss", "val/loss")}
         own["trainer/global_step"] = trainer.global_step
         steps += trainer.global_step
@@ -194,31 +195,67 @@ def run_stages(stages: list[Stage], model: Any, tokenizer: Any, parts: dict[str,
     return metrics
 
 
+def _eval_before(model: Any, tokenizer: Any, template: Any, examples: list, cfg: Any, stage_dir: Path) -> float:
+    """Exact match before training, kept in `eval_before.json`: a resumed run reuses it instead of
+    measuring its half-trained weights."""
+    from .artifacts import write_json
+    from .train import evaluate_exact_match
+
+    cache = Path(stage_dir) / "eval_before.json"
+    if cfg.get("resume") and cache.is_file():
+        return json.loads(cache.read_text())["exact_match_before"]
+    value = evaluate_exact_match(model, tokenizer, template, examples, cfg)
+    write_json(cache, {"exact_match_before": value})
+    return value
+
+
 def fit(stage: Stage, model: Any, tokenizer: Any, data: Any, parts: dict[str, Any], cfg: Any,
-        history: Any, step_offset: int = 0) -> Any:
-    """One Lightning fit over the stage's data, from the model's current weights."""
+        history: Any, step_offset: int = 0, stage_dir: Path | None = None) -> Any:
+    """One Lightning fit over the stage's data, from the model's current weights; checkpoints go to
+    `<stage_dir>/checkpoints` and, with `resume` set, training continues from its `last.ckpt`."""
     import lightning.pytorch as pl
     from hydra.utils import instantiate
+    from lightning.pytorch.callbacks import ModelCheckpoint
 
     from .lightning.callbacks import LossHistory
     from .lightning.data import make_loader
     from .lightning.module import SFTModule
+    from .lightning.resume import (AtomicCheckpointIO, CheckpointAtEnd, LoaderPosition, RNGState,
+                                   StopOnSignal)
 
+    ckpt_dir = Path(stage_dir or cfg.run_dir) / "checkpoints"
+    last = ckpt_dir / "last.ckpt"
     stage_history = LossHistory()
-    callbacks = [stage_history, *parts["peft"].callbacks()]
+    settings, pad = stage.settings, tokenizer.pad_token_id
+    train_loader = make_loader(data.encoded["train"], settings, pad, train=True, seed=cfg.seed)
+    # The method's own callbacks (e.g. AdaLoRA's allocator) run before the checkpoint is taken.
+    callbacks = [stage_history, RNGState(), LoaderPosition(train_loader), *parts["peft"].callbacks()]
+    if cfg.checkpoint.enabled:
+        callbacks += [ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0,
+                                      every_n_train_steps=cfg.checkpoint.every_n_steps),
+                      CheckpointAtEnd(last), StopOnSignal(last)]
     callbacks += [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     loggers = [instantiate(lg) for lg in (cfg.get("logger") or {}).values() if lg is not None]
     length = {}
     if stage.max_steps is not None or stage.max_epochs is not None:
         length = {"max_steps": stage.max_steps or -1, "max_epochs": stage.max_epochs or -1}
-    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, **length)
+    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
+                                      plugins=[AtomicCheckpointIO()], **length)
     optimizer = {"lr": stage.lr} if stage.lr is not None else {}
     module = SFTModule(model, instantiate(cfg.optimizer, _partial_=True, **optimizer), stage.scheduler,
                        weight_decay=float(cfg.optimizer.get("weight_decay", 0.0)))
-    settings, pad = stage.settings, tokenizer.pad_token_id
     val_loader = make_loader(data.encoded["val"], settings, pad, train=False, seed=cfg.seed) \
         if data.encoded["val"] else None
-    trainer.fit(module, make_loader(data.encoded["train"], settings, pad, train=True, seed=cfg.seed), val_loader)
+    resume_from = last if cfg.get("resume") and last.is_file() else None
+    if resume_from is not None:
+        log.info("resuming from %s", resume_from)
+    trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
+    stopped = [c.received for c in callbacks if isinstance(c, StopOnSignal) and c.received is not None]
+    if stopped:
+        from .errors import TuneforgeError
+
+        raise TuneforgeError(f"training stopped by signal {stopped[0]} at step {trainer.global_step}; "
+                             f"checkpoint {last}; continue with resume=auto")
     history.train += [(s + step_offset, v) for s, v in stage_history.train]
     history.val += [(s + step_offset, v) for s, v in stage_history.val]
     return trainer

@@ -24,6 +24,28 @@ def evaluate_exact_match(model: Any, tokenizer: Any, template: Any, examples: li
     return ExactMatch().score(predictions, [ex.reference for ex in examples])
 
 
+def check_resume(cfg: DictConfig, run_dir: Path) -> None:
+    """resume=auto continues only the same experiment: a changed config is refused with its diff."""
+    import yaml
+
+    from .artifacts import redacted
+    from .errors import TuneforgeError
+    from .lightning.resume import config_diff
+
+    if cfg.resume not in ("auto", "force"):
+        raise TuneforgeError(f"resume: expected auto, force or null, got {cfg.resume!r}")
+    saved_file = run_dir / "config.yaml"
+    if not saved_file.is_file():
+        log.info("resume=%s: %s has no earlier run; starting fresh", cfg.resume, run_dir)
+        return
+    ignore = {"resume", "trainer.max_steps", "trainer.max_epochs"}
+    diff = [d for d in config_diff(yaml.safe_load(saved_file.read_text()), redacted(cfg))
+            if d.split(":")[0] not in ignore]
+    if diff and cfg.resume != "force":
+        raise TuneforgeError("refusing to resume: the config differs from the run's saved config.yaml:\n  "
+                             + "\n  ".join(diff) + "\n(resume=force continues anyway)")
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Run one training job; returns the metrics also written to `metrics.json`."""
     started = time.perf_counter()
@@ -34,6 +56,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     from .stages import plan_stages, run_stages
 
     stages = plan_stages(cfg, parts, settings)  # the stages' config problems too
+    if cfg.get("resume"):
+        check_resume(cfg, run_dir)
     write_resolved_config(cfg, run_dir / "config.yaml")
 
     import lightning.pytorch as pl
@@ -43,7 +67,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     model, tokenizer = parts["model"].build()
-    model = parts["peft"].apply(model)
+    model = parts["peft"].apply(model, tokenizer)
     trainable, total = count_parameters(model)
     metrics: dict[str, Any] = {"params/trainable": trainable, "params/total": total}
     history = LossHistory()

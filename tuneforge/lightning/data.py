@@ -30,14 +30,15 @@ class Collator:
 
 def make_loader(encoded: list[Encoded], settings: LoaderSettings, pad_token_id: int, *,
                 train: bool, seed: int) -> Any:
-    """A StatefulDataLoader; the training sampler has its own generator (exact resume)."""
+    """A resumable loader; the training sampler and the loader each own a generator (exact resume)."""
     import torch
-    from torchdata.stateful_dataloader import StatefulDataLoader
     from torchdata.stateful_dataloader.sampler import RandomSampler
+
+    from .resume import ResumableDataLoader
 
     shuffle = train and settings.shuffle
     sampler = RandomSampler(encoded, generator=torch.Generator().manual_seed(seed)) if shuffle else None
-    return StatefulDataLoader(
+    return ResumableDataLoader(
         encoded, batch_size=settings.batch_size if train else settings.eval_batch_size,
         sampler=sampler, shuffle=False, collate_fn=Collator(pad_token_id),
         num_workers=settings.num_workers, generator=torch.Generator().manual_seed(seed + 1))

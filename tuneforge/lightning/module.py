@@ -33,6 +33,12 @@ class SFTModule(pl.LightningModule):
         super().__init__()
         self.model, self.make_optimizer = model, make_optimizer
         self.scheduler, self.weight_decay = scheduler, weight_decay
+        self.strict_loading = False  # checkpoints hold only the trainable weights
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Only trainable tensors: the frozen base is rebuilt identically from config on resume."""
+        trainable = {n for n, p in self.named_parameters() if p.requires_grad}
+        return {k: v for k, v in super().state_dict(*args, **kwargs).items() if k in trainable}
 
     def forward(self, batch: dict[str, torch.Tensor]) -> Any:
         return self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
