@@ -47,11 +47,27 @@ def _hydra_task(command: str) -> Callable[[Any], Any]:
 
         module, function = HYDRA_APPS[command].split(":")
         try:
-            return getattr(importlib.import_module(module), function)(cfg)
+            result = getattr(importlib.import_module(module), function)(cfg)
+            return optimized_value(result, cfg.get("optimized_metric")) if command == "train" else result
         except TuneforgeError as err:
             _fail(str(err))
 
     return task
+
+
+def optimized_value(metrics: dict[str, Any], name: str | None) -> Any:
+    """With `optimized_metric` set (e.g. by conf/hparams_search/*), the job returns that metric as a
+    float, what a sweeper such as Optuna optimises; otherwise the metrics dict."""
+    if not name:
+        return metrics
+    from .errors import TuneforgeError
+
+    value = metrics.get(name)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        numeric = sorted(k for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+        raise TuneforgeError(f"optimized_metric {name!r} is not a number in metrics.json (got {value!r}); "
+                             f"numeric metrics: {', '.join(numeric)}")
+    return float(value)
 
 
 def _fail(message: str, code: int = 2) -> None:

@@ -152,6 +152,7 @@ def load_stage(model: Any, stage_dir: Path) -> dict[str, Any]:
 def run_stages(stages: list[Stage], model: Any, tokenizer: Any, parts: dict[str, Any], cfg: Any,
                run_dir: Path, history: Any) -> dict[str, Any]:
     """Train every stage in order; returns the metrics (prefixed per stage when there are stages)."""
+    from .lightning.callbacks import RunStats
     from .text.dataset import prepare_data
     from .text.templates import get_template
     from .train import evaluate_exact_match
@@ -177,6 +178,7 @@ def run_stages(stages: list[Stage], model: Any, tokenizer: Any, parts: dict[str,
             log.info("stage %d (%s): %d training examples", stage.index, stage.name, len(data.encoded["train"]))
         trainer = fit(stage, model, tokenizer, data, parts, cfg, history, step_offset=steps, stage_dir=stage_dir)
         own |= {k: float(v) for k, v in trainer.callback_metrics.items() if k in ("train/loss", "val/loss")}
+        own |= next((c.metrics() for c in trainer.callbacks if isinstance(c, RunStats)), {})
         own["trainer/global_step"] = trainer.global_step
         steps += trainer.global_step
         if evaluate:
@@ -217,7 +219,7 @@ def fit(stage: Stage, model: Any, tokenizer: Any, data: Any, parts: dict[str, An
     from hydra.utils import instantiate
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from .lightning.callbacks import LossHistory
+    from .lightning.callbacks import LossHistory, RunStats
     from .lightning.data import make_loader
     from .lightning.module import SFTModule
     from .lightning.resume import (AtomicCheckpointIO, CheckpointAtEnd, LoaderPosition, RNGState,
@@ -229,7 +231,7 @@ def fit(stage: Stage, model: Any, tokenizer: Any, data: Any, parts: dict[str, An
     settings, pad = stage.settings, tokenizer.pad_token_id
     train_loader = make_loader(data.encoded["train"], settings, pad, train=True, seed=cfg.seed)
     # The method's own callbacks (e.g. AdaLoRA's allocator) run before the checkpoint is taken.
-    callbacks = [stage_history, RNGState(), LoaderPosition(train_loader), *parts["peft"].callbacks()]
+    callbacks = [stage_history, RunStats(), RNGState(), LoaderPosition(train_loader), *parts["peft"].callbacks()]
     if cfg.checkpoint.enabled:
         callbacks += [ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0,
                                       every_n_train_steps=cfg.checkpoint.every_n_steps),

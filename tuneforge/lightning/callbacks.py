@@ -56,3 +56,78 @@ def progress_bar(refresh_rate: int = 10, plain_refresh_rate: int = 50) -> pl.Cal
     if sys.stdout.isatty():
         return RichProgressBar(refresh_rate=refresh_rate)
     return TQDMProgressBar(refresh_rate=plain_refresh_rate)
+
+
+def _rss_peak_kb(reset: bool = False) -> int | None:
+    """The process's peak resident set in KiB (Linux VmHWM); `reset=True` restarts it from the
+    current RSS (writing 5 to /proc/self/clear_refs). None where /proc is not available."""
+    try:
+        if reset:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class RunStats(pl.Callback):
+    """Training throughput and peak memory of one fit, for metrics.json: `perf/tokens_per_s`
+    (non-padding input tokens over the time spent in training batches: forward, backward, optimizer
+    step; validation and data loading excluded), `perf/train_tokens`, `perf/peak_rss_mb` (the
+    process's peak resident memory during the fit, reset when it starts) and, on CUDA,
+    `perf/peak_cuda_mb` (torch's peak allocated memory)."""
+
+    def __init__(self) -> None:
+        self.tokens, self.seconds, self._start = 0, 0.0, 0.0
+        self.cuda_device: Any = None
+        self.rss_reset = False
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        import torch
+
+        self.rss_reset = _rss_peak_kb(reset=True) is not None
+        device = pl_module.device
+        if device.type == "cuda":
+            self.cuda_device = device
+            torch.cuda.reset_peak_memory_stats(device)
+
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
+                             batch_idx: int) -> None:
+        import time
+
+        mask = batch.get("attention_mask") if isinstance(batch, dict) else None
+        if mask is not None and mask.dim() == 2:
+            self.tokens += int(mask.sum())
+        elif isinstance(batch, dict) and "input_ids" in batch:
+            self.tokens += int(batch["input_ids"].numel())
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any,
+                           batch: Any, batch_idx: int) -> None:
+        import time
+
+        if self.cuda_device is not None:
+            import torch
+
+            torch.cuda.synchronize(self.cuda_device)
+        self.seconds += time.perf_counter() - self._start
+
+    def metrics(self) -> dict[str, float]:
+        out: dict[str, float] = {"perf/train_tokens": self.tokens}
+        if self.seconds > 0:
+            out["perf/tokens_per_s"] = round(self.tokens / self.seconds, 1)
+        peak = _rss_peak_kb()
+        if peak is None:  # no /proc: the lifetime peak of the process
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        out["perf/peak_rss_mb"] = round(peak / 1024, 1)
+        if self.cuda_device is not None:
+            import torch
+
+            out["perf/peak_cuda_mb"] = round(torch.cuda.max_memory_allocated(self.cuda_device) / 2**20, 1)
+        return out
