@@ -178,6 +178,7 @@ def run_stages(stages: list[Stage], model: Any, tokenizer: Any, parts: dict[str,
             log.info("stage %d (%s): %d training examples", stage.index, stage.name, len(data.encoded["train"]))
         trainer = fit(stage, model, tokenizer, data, parts, cfg, history, step_offset=steps, stage_dir=stage_dir)
         own |= {k: float(v) for k, v in trainer.callback_metrics.items() if k in ("train/loss", "val/loss")}
+        own |= {k: v for cb in trainer.callbacks if hasattr(cb, "latest") for k, v in cb.latest().items()}
         own |= next((c.metrics() for c in trainer.callbacks if isinstance(c, RunStats)), {})
         own["trainer/global_step"] = trainer.global_step
         steps += trainer.global_step
@@ -211,18 +212,35 @@ def _eval_before(model: Any, tokenizer: Any, template: Any, examples: list, cfg:
     return value
 
 
+def generation_eval(cfg: Any, data: Any, tokenizer: Any, template: Any, best_path: Path) -> Any:
+    """The during-training evaluation callback that `eval.every_n_steps` asks for."""
+    from .errors import ConfigError, ConfigIssue
+    from .evaluation.generate import GenerationSettings
+    from .lightning.eval_callback import GenerationEval
+    from .registry import build
+
+    names = list(cfg.eval.metrics)
+    if cfg.eval.best_by and cfg.eval.best_by not in names:
+        raise ConfigError(ConfigIssue("eval.best_by", f"{cfg.eval.best_by!r} is not one of eval.metrics {names}"))
+    metrics = {n: build("metric", {"name": n}, f"eval.metrics.{n}") for n in names}
+    examples = data.val_examples[: cfg.eval.limit] if cfg.eval.limit else data.val_examples
+    generation = GenerationSettings(batch_size=cfg.eval.batch_size, max_new_tokens=cfg.eval.max_new_tokens)
+    return GenerationEval(examples, tokenizer, template, metrics, cfg.eval.every_n_steps, generation,
+                          cfg.eval.best_by, cfg.eval.best_mode, best_path)
+
+
 def fit(stage: Stage, model: Any, tokenizer: Any, data: Any, parts: dict[str, Any], cfg: Any,
         history: Any, step_offset: int = 0, stage_dir: Path | None = None) -> Any:
     """One Lightning fit over the stage's data, from the model's current weights; checkpoints go to
     `<stage_dir>/checkpoints` and, with `resume` set, training continues from its `last.ckpt`."""
     import lightning.pytorch as pl
     from hydra.utils import instantiate
-    from lightning.pytorch.callbacks import ModelCheckpoint
 
     from .lightning.callbacks import LossHistory, RunStats
     from .lightning.data import make_loader
     from .lightning.module import SFTModule
-    from .lightning.resume import (AtomicCheckpointIO, CheckpointAtEnd, LoaderPosition, RNGState,
+    from .text.templates import get_template
+    from .lightning.resume import (AtomicCheckpointIO, LoaderPosition, PeriodicCheckpoint, RNGState,
                                    StopOnSignal)
 
     ckpt_dir = Path(stage_dir or cfg.run_dir) / "checkpoints"
@@ -232,10 +250,11 @@ def fit(stage: Stage, model: Any, tokenizer: Any, data: Any, parts: dict[str, An
     train_loader = make_loader(data.encoded["train"], settings, pad, train=True, seed=cfg.seed)
     # The method's own callbacks (e.g. AdaLoRA's allocator) run before the checkpoint is taken.
     callbacks = [stage_history, RunStats(), RNGState(), LoaderPosition(train_loader), *parts["peft"].callbacks()]
-    if cfg.checkpoint.enabled:
-        callbacks += [ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0,
-                                      every_n_train_steps=cfg.checkpoint.every_n_steps),
-                      CheckpointAtEnd(last), StopOnSignal(last)]
+    if cfg.eval.get("every_n_steps"):
+        callbacks.append(generation_eval(cfg, data, tokenizer, get_template(settings.template, tokenizer),
+                                         ckpt_dir / "best.ckpt"))
+    if cfg.checkpoint.enabled:  # after the evaluation, so the checkpoint holds its result
+        callbacks += [PeriodicCheckpoint(last, cfg.checkpoint.every_n_steps), StopOnSignal(last)]
     callbacks += [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     loggers = [instantiate(lg) for lg in (cfg.get("logger") or {}).values() if lg is not None]
     length = {}

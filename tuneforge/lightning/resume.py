@@ -8,7 +8,7 @@
 - `AtomicCheckpointIO`: a temp file beside the target, fsync, rename: a kill never leaves a torn
   `last.ckpt`.
 - `StopOnSignal`: SIGTERM / SIGINT stop training at the end of the current batch after a checkpoint.
-- `CheckpointAtEnd`: the final state, saved from inside the loop.
+- `PeriodicCheckpoint`: every N optimizer steps and at the last step, saved from inside the loop.
 - `config_diff`: what changed between the run's saved config and the resuming one.
 """
 from __future__ import annotations
@@ -124,18 +124,23 @@ class StopOnSignal(pl.Callback):
             signal.signal(sig, handler)
 
 
-class CheckpointAtEnd(pl.Callback):
-    """Checkpoint on the run's last optimizer step, from inside the loop: a checkpoint taken after
-    `fit` returns records a reset data loader, not the position reached."""
+class PeriodicCheckpoint(pl.Callback):
+    """Checkpoint to `path` every N optimizer steps and on the run's last step, from inside the loop
+    (a checkpoint taken after `fit` returns records a reset data loader, not the position reached)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path, every_n_steps: int | None):
+        self.path, self.every_n_steps = Path(path), every_n_steps
+        self.seen_step: int | None = None
 
     def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
-        last_step = 0 < trainer.max_steps <= trainer.global_step
+        step, previous = trainer.global_step, self.seen_step
+        self.seen_step = step
+        if step == 0 or (previous is not None and step == previous):
+            return  # no optimizer step in this batch (gradient accumulation): not a consistent point
+        last_step = 0 < trainer.max_steps <= step
         last_epoch = (trainer.fit_loop.epoch_loop.batch_progress.is_last_batch
                       and 0 < trainer.max_epochs <= trainer.current_epoch + 1)
-        if last_step or last_epoch:
+        if last_step or last_epoch or (self.every_n_steps and step % self.every_n_steps == 0):
             trainer.save_checkpoint(self.path)
 
 

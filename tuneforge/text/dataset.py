@@ -86,6 +86,7 @@ class PreparedData:
     eval_examples: list[Example]  # test split (else val), kept and evaluable: for exact match
     metrics: dict[str, Any]
     rejects: list[dict[str, Any]]
+    val_examples: list[Example] = field(default_factory=list)  # val split, kept and evaluable
 
 
 SPLITS = ("train", "val", "test")
@@ -149,4 +150,4 @@ def prepare_data(builder: Any, tokenizer: Any, template: Template, masker: LossM
         raise TuneforgeError(f"no training examples left (read {read}, rejected {len(rejects)}); "
                              "see rejects.jsonl")
     evaluable = [ex for ex in (kept["test"] or kept["val"]) if ex.evaluable]
-    return PreparedData(encoded, evaluable, metrics, rejects)
+    return PreparedData(encoded, evaluable, metrics, rejects, [ex for ex in kept["val"] if ex.evaluable])
