@@ -52,8 +52,14 @@ def assemble(cfg: Any, components: dict[str, str] = TRAIN_COMPONENTS) -> Assembl
     """Check `_target_`s and bind + construct every component named in `components`."""
     from omegaconf import OmegaConf
 
+    from omegaconf.errors import OmegaConfBaseException
+
     check_targets(cfg)
-    plain = OmegaConf.to_container(cfg, resolve=True)
+    try:
+        plain = OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as err:  # missing mandatory values (???), broken interpolations
+        raise ConfigError(ConfigIssue(getattr(err, "full_key", None) or "<config>",
+                                      str(err).splitlines()[0])) from None
     issues: list[ConfigIssue] = []
     built: dict[str, Any] = {}
     loader = LoaderSettings()

@@ -55,7 +55,7 @@ def validate(overrides: list[str], command: str = "train") -> None:
 
     try:
         cfg = compose(command, overrides, return_hydra_config=False)
-    except HydraException as err:
+    except (HydraException, ValueError) as err:  # Hydra raises ValueError for some bad overrides
         raise TuneforgeError(str(err)) from None
     assembly = assemble(with_run_dir(cfg), COMPONENTS_OF[command])
     names = ", ".join(f"{k}={getattr(v, '__class__').__name__}" for k, v in assembly.components.items())

@@ -33,3 +33,26 @@ def test_writes_are_atomic_and_leave_no_temp_files(tmp_path):
     write_json(tmp_path / "m.json", {"a": 2})
     assert (tmp_path / "m.json").read_text().strip() == '{\n  "a": 2\n}'
     assert os.listdir(tmp_path) == ["m.json"]
+
+
+def test_disk_full_and_permission_errors_are_clear(tmp_path, monkeypatch):
+    import errno
+
+    import pytest
+
+    from tuneforge.errors import TuneforgeError
+
+    real_fsync = os.fsync
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(TuneforgeError, match=r"cannot write .*m\.json: No space left on device \(disk full\)"):
+        write_json(tmp_path / "m.json", {"a": 1})
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert os.listdir(tmp_path) == []  # the temp file is gone
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(TuneforgeError, match="cannot write .*: Not a directory"):
+        write_json(blocker / "m.json", {"a": 1})
