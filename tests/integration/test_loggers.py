@@ -11,7 +11,9 @@ import pytest
 
 def test_csv_tensorboard_wandb_together_offline(tmp_path):
     pytest.importorskip("tensorboard")
+    secret = "sk-tuneforge-test-4f9a1c0e77"
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env |= {"OPENAI_API_KEY": secret, "WANDB_API_KEY": secret, "HF_TOKEN": secret}
     out = subprocess.run([sys.executable, "-m", "tuneforge.cli", "train", "logger=[csv,tensorboard,wandb]",
                           "trainer.max_steps=4", "trainer.log_every_n_steps=1", "eval.enabled=false",
                           "callbacks=none", "data.num_train=64", "model.hidden_size=32", "model.num_layers=1",
@@ -22,3 +24,5 @@ def test_csv_tensorboard_wandb_together_offline(tmp_path):
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
     runs = list((tmp_path / "wandb").glob("offline-run-*"))
     assert len(runs) == 1 and list(runs[0].glob("*.wandb"))
+    for file in (p for p in tmp_path.rglob("*") if p.is_file()):  # no secret from the environment
+        assert secret.encode() not in file.read_bytes(), file
