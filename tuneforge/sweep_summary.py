@@ -15,11 +15,11 @@ from hydra.experimental.callback import Callback
 from .artifacts import write_text
 
 #: metrics.json keys shown, in this order, when a job has them.
-COLUMNS = ("params/trainable", "perf/peak_cuda_mb", "perf/peak_rss_mb", "perf/tokens_per_s", "val/loss",
-           "exact_match_after", "exact_match_before", "train/loss", "runtime_s")
+COLUMNS = ("params/trainable", "perf/peak_cuda_mb", "perf/peak_rss_mb", "perf/fit_rss_mb", "perf/tokens_per_s",
+           "val/loss", "exact_match_after", "exact_match_before", "train/loss", "runtime_s")
 #: the columns charted in summary.png (when present).
-CHARTED = ("params/trainable", "perf/peak_cuda_mb", "perf/peak_rss_mb", "perf/tokens_per_s", "val/loss",
-           "exact_match_after")
+CHARTED = ("params/trainable", "perf/peak_cuda_mb", "perf/peak_rss_mb", "perf/fit_rss_mb", "perf/tokens_per_s",
+           "val/loss", "exact_match_after")
 
 
 def collect(sweep_dir: Path, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:

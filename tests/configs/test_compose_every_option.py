@@ -2,6 +2,7 @@
 composed equals the YAML files on disk."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,8 +61,11 @@ def test_every_option_composes_and_binds(compose, tmp_path):
 def test_every_recipe_composes_and_binds(compose, recipe):
     text = (RECIPES_DIR / f"{recipe}.yaml").read_text()
     assert text.startswith("# @package _global_"), "recipes are deltas over the defaults"
-    cfg = compose("train", [f"recipe={recipe}"])
-    assemble(with_run_dir(cfg), COMPONENTS_OF["train"])
+    # the command in the recipe's header (`tuneforge train|generate recipe=NAME ...`) names its primary
+    command = re.search(rf"^#\s+tuneforge (\w+) (?:-m )?recipe={recipe}\b", text, re.M)
+    primary = command.group(1) if command else "train"
+    cfg = compose(primary, [f"recipe={recipe}"])
+    assemble(with_run_dir(cfg), COMPONENTS_OF[primary])
 
 
 def test_recipe_group_is_the_recipes_directory():

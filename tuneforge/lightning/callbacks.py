@@ -79,17 +79,19 @@ class RunStats(pl.Callback):
     (non-padding input tokens over the time spent in training batches: forward, backward, optimizer
     step; validation and data loading excluded), `perf/train_tokens`, `perf/peak_rss_mb` (the
     process's peak resident memory during the fit, reset when it starts) and, on CUDA,
-    `perf/peak_cuda_mb` (torch's peak allocated memory)."""
+    `perf/peak_cuda_mb` (torch's peak allocated memory). `perf/fit_rss_mb` is the peak minus the resident
+    memory when the fit started: what training added (gradients, optimizer states, activations),
+    comparable between the jobs of a multirun that share one process."""
 
     def __init__(self) -> None:
         self.tokens, self.seconds, self._start = 0, 0.0, 0.0
         self.cuda_device: Any = None
-        self.rss_reset = False
+        self.rss_start_kb: int | None = None
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         import torch
 
-        self.rss_reset = _rss_peak_kb(reset=True) is not None
+        self.rss_start_kb = _rss_peak_kb(reset=True)
         device = pl_module.device
         if device.type == "cuda":
             self.cuda_device = device
@@ -126,6 +128,8 @@ class RunStats(pl.Callback):
 
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
         out["perf/peak_rss_mb"] = round(peak / 1024, 1)
+        if self.rss_start_kb is not None:
+            out["perf/fit_rss_mb"] = round((peak - self.rss_start_kb) / 1024, 1)
         if self.cuda_device is not None:
             import torch
 
