@@ -3,13 +3,13 @@ config; without it on the path, both are gone."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.plugins.conftest import install_plugin, plugin_env
 
 PLUGIN_SRC = Path(__file__).parent / "tuneforge-testplugin"
 TUNEFORGE = [sys.executable, "-m", "tuneforge.cli"]
@@ -17,22 +17,11 @@ TUNEFORGE = [sys.executable, "-m", "tuneforge.cli"]
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory) -> Path:
-    site = tmp_path_factory.mktemp("plugin_site")
-    src = tmp_path_factory.mktemp("plugin_src") / PLUGIN_SRC.name
-    shutil.copytree(PLUGIN_SRC, src)  # setuptools builds in the source tree: keep the checkout clean
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(site), str(src)], check=True, cwd=src,
-                   env={**os.environ, "PIP_NO_CACHE_DIR": "1"})
-    assert list(site.glob("tuneforge_testplugin-*.dist-info"))
-    return site
+    return install_plugin(PLUGIN_SRC, tmp_path_factory)
 
 
 def run(args: list[str], site: Path | None, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    if site is not None:
-        env["PYTHONPATH"] = str(site)
-    return subprocess.run([*TUNEFORGE, *args], capture_output=True, text=True, env=env, cwd=cwd)
+    return subprocess.run([*TUNEFORGE, *args], capture_output=True, text=True, env=plugin_env(site), cwd=cwd)
 
 
 def test_installed_plugin_appears_in_ls_with_its_provider(plugin_site, tmp_path):

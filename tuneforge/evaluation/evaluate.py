@@ -17,4 +17,11 @@ def evaluate(model: Any, tokenizer: Any, template: Any, examples: list[Example],
         predictions = generate_responses(model, tokenizer, template, examples, settings=generation,
                                          progress=progress)
     inputs = EvalInputs(examples, predictions, model, tokenizer, template, generation.batch_size)
-    return {name: float(metric.compute(inputs)) for name, metric in metrics.items()}, predictions
+    scores: dict[str, float] = {}
+    for name, metric in metrics.items():
+        value = metric.compute(inputs)  # a float, or {sub-name: float} for multi-valued metrics
+        if isinstance(value, dict):
+            scores |= {f"{name}/{key}": float(v) for key, v in value.items()}
+        else:
+            scores[name] = float(value)
+    return scores, predictions

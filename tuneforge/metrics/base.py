@@ -29,6 +29,7 @@ class Metric(Protocol):
     #: True when the metric scores generated text (the evaluator then generates first).
     needs_generation: bool
 
-    def compute(self, inputs: EvalInputs) -> float:
-        """The metric over the whole set (a mean in [0, 1] for per-example scores)."""
+    def compute(self, inputs: EvalInputs) -> float | dict[str, float]:
+        """The metric over the whole set (a mean in [0, 1] for per-example scores); a metric with
+        several values returns {sub-name: value}, reported as `<metric>/<sub-name>`."""
         ...
