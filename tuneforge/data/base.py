@@ -26,6 +26,9 @@ class LoaderSettings:
     truncation: Literal["truncate", "drop"] = "truncate"
     num_workers: int = 0
     shuffle: bool = True
+    packing: bool = False  # several examples per row, no attention across them (docs/performance.md)
+    pack_length: int = 512  # tokens per packed row (a longer example gets a row of its own)
+    group_by_length: bool = False  # batches of similar lengths (sorted within seeded mega-batches)
 
 
 LOADER_KEYS = frozenset(f.name for f in fields(LoaderSettings))

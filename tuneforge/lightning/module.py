@@ -8,8 +8,16 @@ import lightning.pytorch as pl
 import torch
 
 from ..scheduler.base import Scheduler, lambda_lr
+from .data import packed_attention_mask
 
 NO_DECAY_HINTS = ("bias", "norm", "ln_", "layernorm")
+IGNORE_INDEX = -100
+# Architectures whose logits are exactly lm_head(last hidden state) (no scaling, no soft-capping).
+FUSED_MODEL_TYPES = frozenset({"llama", "mistral", "qwen2", "qwen3"})
+# PEFT types whose PeftModel forward only calls the base model (AdaLoRA adds a regulariser to the
+# loss, prompt-learning methods change the inputs: those keep the model's own loss).
+FUSED_PEFT_TYPES = frozenset({"LORA", "IA3"})
+CHUNK_ELEMENTS = 1 << 24  # logits computed at once by the fused loss (64 MB of float32)
 
 
 def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -25,14 +33,104 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[s
     return [g for g in groups if g["params"]]
 
 
+class _LinearCrossEntropy(torch.autograd.Function):
+    """sum_i -log softmax(h_i W^T + b)[y_i] over rows of `hidden`, in chunks of rows; the gradients
+    (softmax - onehot) @ W, ^T @ h are computed chunk by chunk in the forward pass, so no chunk's logits
+    outlive it and the full (N, vocab) logits never exist."""
+
+    @staticmethod
+    def forward(ctx: Any, hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                targets: torch.Tensor, chunk: int) -> torch.Tensor:
+        need_h, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        need_b = bias is not None and ctx.needs_input_grad[2]
+        grad_h = torch.empty_like(hidden) if need_h else None
+        grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device) if need_w else None
+        grad_b = torch.zeros(bias.shape, dtype=torch.float32, device=bias.device) if need_b else None
+        total = torch.zeros((), dtype=torch.float32, device=hidden.device)
+        for start in range(0, hidden.shape[0], chunk):
+            h, t = hidden[start:start + chunk], targets[start:start + chunk]
+            logits = torch.nn.functional.linear(h, weight, bias).float()
+            lse = torch.logsumexp(logits, dim=-1)
+            total += (lse - logits.gather(1, t[:, None]).squeeze(1)).sum()
+            if need_h or need_w or need_b:
+                g = logits.sub_(lse[:, None]).exp_()  # softmax, in place
+                g[torch.arange(len(t), device=g.device), t] -= 1.0
+                if need_b:
+                    grad_b += g.sum(0)
+                g = g.to(h.dtype)
+                if need_h:
+                    grad_h[start:start + chunk] = g @ weight
+                if need_w:
+                    grad_w += (g.t() @ h).float()
+        ctx.save_for_backward(grad_h, grad_w, grad_b)
+        ctx.dtypes = (weight.dtype, None if bias is None else bias.dtype)
+        return total
+
+    @staticmethod
+    def backward(ctx: Any, grad_total: torch.Tensor) -> tuple:
+        grad_h, grad_w, grad_b = ctx.saved_tensors
+        w_dtype, b_dtype = ctx.dtypes
+        return (None if grad_h is None else grad_h * grad_total.to(grad_h.dtype),
+                None if grad_w is None else (grad_w * grad_total).to(w_dtype),
+                None if grad_b is None else (grad_b * grad_total).to(b_dtype), None, None)
+
+
+def linear_cross_entropy(hidden: torch.Tensor, head: torch.nn.Linear, labels: torch.Tensor) -> torch.Tensor:
+    """The causal-LM loss of `head(hidden)` against `labels` (mean over labels != -100, shifted by
+    one as in transformers), computed only at trained positions and chunk by chunk over the
+    vocabulary's logits. Equals the model's own loss (tests/unit/lightning/test_packing.py)."""
+    mask = labels[:, 1:] != IGNORE_INDEX
+    h, targets = hidden[:, :-1][mask], labels[:, 1:][mask]
+    chunk = max(1, CHUNK_ELEMENTS // head.out_features)
+    if torch.is_grad_enabled():
+        total = _LinearCrossEntropy.apply(h, head.weight, head.bias, targets, chunk)
+    else:
+        total = sum((torch.nn.functional.cross_entropy(torch.nn.functional.linear(
+            h[s:s + chunk], head.weight, head.bias).float(), targets[s:s + chunk], reduction="sum")
+            for s in range(0, h.shape[0], chunk)), torch.zeros((), device=h.device))
+    return total / mask.sum().clamp(min=1)
+
+
+def fused_parts(model: torch.nn.Module) -> tuple[torch.nn.Module, torch.nn.Linear] | None:
+    """(decoder, lm_head) when the loss may be computed as `linear_cross_entropy(decoder(...), lm_head)`
+    with the same result as the model's own forward; None otherwise (the model's loss is used)."""
+    configs = getattr(model, "peft_config", None)
+    if isinstance(configs, dict) and any(str(getattr(c, "peft_type", "")).rsplit(".", 1)[-1]
+                                         not in FUSED_PEFT_TYPES for c in configs.values()):
+        return None
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if getattr(getattr(base, "config", None), "model_type", None) not in FUSED_MODEL_TYPES:
+        return None
+    head = base.get_output_embeddings()
+    if type(head) is not torch.nn.Linear or head._forward_hooks or head._forward_pre_hooks:
+        return None
+    decoder = getattr(base, getattr(base, "base_model_prefix", ""), None)
+    return (decoder, head) if isinstance(decoder, torch.nn.Module) else None
+
+
+def is_prompt_learning(model: torch.nn.Module) -> bool:
+    """Prefix / prompt / P-tuning (virtual tokens added to every row) or free-form P-tuning (virtual
+    tokens numbered per row): methods whose rows cannot hold several examples."""
+    configs = getattr(model, "peft_config", None)
+    return hasattr(model, "tuneforge_placeholder_id") or isinstance(configs, dict) and any(
+        getattr(c, "is_prompt_learning", False) for c in configs.values())
+
+
 class SFTModule(pl.LightningModule):
-    """Supervised fine-tuning: the loss is the model's own causal-LM loss on the masked labels."""
+    """Supervised fine-tuning: the causal-LM loss on the masked labels (mean over trained tokens).
+
+    Packed batches (with `segment_ids`, from `PackingCollator`) get the block-diagonal 4D mask and
+    their restarting position ids. With `fused_loss` (default) the loss of supported models is
+    `linear_cross_entropy` over the decoder's hidden states, the same number as the model's own loss
+    without materialising the full logits; other models use the model's own loss.
+    """
 
     def __init__(self, model: torch.nn.Module, make_optimizer: Callable[..., torch.optim.Optimizer],
-                 scheduler: Scheduler, weight_decay: float = 0.0):
+                 scheduler: Scheduler, weight_decay: float = 0.0, fused_loss: bool = True):
         super().__init__()
         self.model, self.make_optimizer = model, make_optimizer
         self.scheduler, self.weight_decay = scheduler, weight_decay
+        self.fused_loss = fused_loss
         self.strict_loading = False  # checkpoints hold only the trainable weights
 
     def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -40,18 +138,42 @@ class SFTModule(pl.LightningModule):
         trainable = {n for n, p in self.named_parameters() if p.requires_grad}
         return {k: v for k, v in super().state_dict(*args, **kwargs).items() if k in trainable}
 
+    def model_inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
+        """The HF forward's inputs for a padded or a packed batch (never the labels)."""
+        if "segment_ids" not in batch:
+            return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+        if is_prompt_learning(self.model):
+            from ..errors import TuneforgeError
+
+            raise TuneforgeError("data.packing=true does not work with prompt-learning PEFT methods "
+                                 "(prefix, prompt, ptuning, ptuning_free): use data.group_by_length=true")
+        dtype = self.model.get_input_embeddings().weight.dtype
+        return {"input_ids": batch["input_ids"], "position_ids": batch["position_ids"],
+                "attention_mask": packed_attention_mask(batch["segment_ids"], dtype)}
+
     def forward(self, batch: dict[str, torch.Tensor]) -> Any:
-        return self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                          labels=batch["labels"], use_cache=False)
+        return self.model(**self.model_inputs(batch), labels=batch["labels"], use_cache=False)
+
+    def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        parts = fused_parts(self.model) if self.fused_loss else None
+        if parts is None:
+            return self(batch).loss
+        decoder, head = parts
+        hidden = decoder(**self.model_inputs(batch), use_cache=False).last_hidden_state
+        return linear_cross_entropy(hidden, head, batch["labels"])
+
+    @staticmethod
+    def _batch_size(batch: dict[str, Any]) -> int:
+        return int(batch.get("num_examples", batch["input_ids"].shape[0]))
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self(batch).loss
-        self.log("train/loss", loss, prog_bar=True, batch_size=batch["input_ids"].shape[0])
+        loss = self.loss(batch)
+        self.log("train/loss", loss, prog_bar=True, batch_size=self._batch_size(batch))
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self(batch).loss
-        self.log("val/loss", loss, prog_bar=True, batch_size=batch["input_ids"].shape[0])
+        loss = self.loss(batch)
+        self.log("val/loss", loss, prog_bar=True, batch_size=self._batch_size(batch))
         return loss
 
     def configure_optimizers(self) -> dict[str, Any]:
