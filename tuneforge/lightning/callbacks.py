@@ -74,6 +74,19 @@ def _rss_peak_kb(reset: bool = False) -> int | None:
     return None
 
 
+def _real_tokens(batch: Any) -> int:
+    """Non-padding tokens of a batch: padded (2D attention_mask) or packed (segment_ids, -1 = padding)."""
+    if not isinstance(batch, dict):
+        return 0
+    if batch.get("segment_ids") is not None:
+        return int((batch["segment_ids"] >= 0).sum())
+    mask = batch.get("attention_mask")
+    if mask is not None and mask.dim() == 2:
+        return int(mask.sum())
+    ids = batch.get("input_ids")
+    return int(ids.numel()) if ids is not None else 0
+
+
 class RunStats(pl.Callback):
     """Training throughput and peak memory of one fit, for metrics.json: `perf/tokens_per_s`
     (non-padding input tokens over the time spent in training batches: forward, backward, optimizer
@@ -101,11 +114,7 @@ class RunStats(pl.Callback):
                              batch_idx: int) -> None:
         import time
 
-        mask = batch.get("attention_mask") if isinstance(batch, dict) else None
-        if mask is not None and mask.dim() == 2:
-            self.tokens += int(mask.sum())
-        elif isinstance(batch, dict) and "input_ids" in batch:
-            self.tokens += int(batch["input_ids"].numel())
+        self.tokens += _real_tokens(batch)
         self._start = time.perf_counter()
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any,
