@@ -74,6 +74,19 @@ def _rss_peak_kb(reset: bool = False) -> int | None:
     return None
 
 
+def _release_free_memory() -> None:
+    """Collect garbage and give the C heap's free pages back to the OS (glibc `malloc_trim`): without
+    it, a job of a sequential multirun reuses the memory earlier jobs freed and its RSS shows nothing."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def _real_tokens(batch: Any) -> int:
     """Non-padding tokens of a batch: padded (2D attention_mask) or packed (segment_ids, -1 = padding)."""
     if not isinstance(batch, dict):
@@ -104,6 +117,7 @@ class RunStats(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         import torch
 
+        _release_free_memory()  # so that what this fit allocates shows in RSS, even after earlier jobs
         self.rss_start_kb = _rss_peak_kb(reset=True)
         device = pl_module.device
         if device.type == "cuda":
