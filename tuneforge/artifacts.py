@@ -10,8 +10,13 @@ from typing import Any
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write `text` atomically; a full disk or a permission problem is one clear error."""
+    """Write `text` atomically; a full disk or a permission problem is one clear error. Only rank 0
+    of a distributed run writes."""
+    from .lightning.distributed import is_main_process
+
     path = Path(path)
+    if not is_main_process():
+        return path
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ Tools:
 Examples:
   tuneforge train peft=lora peft.r=4 trainer.max_steps=200
   tuneforge train -m peft=full,lora optimizer.lr=1e-3,2e-3
-  tuneforge train recipe=quickstart_lora
+  tuneforge train recipe=instructgpt_style data=alpaca data.path=train.jsonl
 """
 
 

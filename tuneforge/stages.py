@@ -21,6 +21,7 @@ from typing import Any
 from .assemble import loader_settings
 from .data.base import LOADER_KEYS, LoaderSettings
 from .errors import ConfigError, ConfigIssue
+from .lightning.distributed import is_main_process
 
 log = logging.getLogger("tuneforge.stages")
 STAGE_KEYS = ("name", "data", "loss_mask", "scheduler", "lr", "max_steps", "max_epochs")
@@ -124,6 +125,8 @@ def save_stage(model: Any, stage_dir: Path, metrics: dict[str, Any]) -> None:
 
     from .artifacts import write_json
 
+    if not is_main_process():
+        return
     stage_dir.mkdir(parents=True, exist_ok=True)
     weights = {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad}
     tmp = stage_dir / ".weights.pt.tmp"
@@ -170,7 +173,7 @@ def run_stages(stages: list[Stage], model: Any, tokenizer: Any, parts: dict[str,
         template = get_template(stage.settings.template, tokenizer)
         data = prepare_data(stage.data, tokenizer, template, stage.loss_mask, stage.settings, stage_dir)
         own = dict(data.metrics)
-        evaluate = cfg.eval.enabled and data.eval_examples
+        evaluate = cfg.eval.enabled and data.eval_examples and is_main_process()
         if evaluate and cfg.eval.before and stage.index in (None, 0):
             own["exact_match_before"] = _eval_before(model, tokenizer, template, data.eval_examples, cfg,
                                                      stage_dir)
@@ -240,6 +243,7 @@ def fit(stage: Stage, model: Any, tokenizer: Any, data: Any, parts: dict[str, An
     from .lightning.data import make_loader
     from .lightning.module import SFTModule
     from .text.templates import get_template
+    from .lightning.distributed import end_distributed, install_launcher_patch
     from .lightning.resume import (AtomicCheckpointIO, LoaderPosition, PeriodicCheckpoint, RNGState,
                                    StopOnSignal)
 
@@ -247,9 +251,9 @@ def fit(stage: Stage, model: Any, tokenizer: Any, data: Any, parts: dict[str, An
     last = ckpt_dir / "last.ckpt"
     stage_history = LossHistory()
     settings, pad = stage.settings, tokenizer.pad_token_id
-    train_loader = make_loader(data.encoded["train"], settings, pad, train=True, seed=cfg.seed)
+    position = LoaderPosition()  # gets the loader once the trainer says which rank this is
     # The method's own callbacks (e.g. AdaLoRA's allocator) run before the checkpoint is taken.
-    callbacks = [stage_history, RunStats(), RNGState(), LoaderPosition(train_loader), *parts["peft"].callbacks()]
+    callbacks = [stage_history, RunStats(), RNGState(), position, *parts["peft"].callbacks()]
     if cfg.eval.get("every_n_steps"):
         callbacks.append(generation_eval(cfg, data, tokenizer, get_template(settings.template, tokenizer),
                                          ckpt_dir / "best.ckpt"))
@@ -260,8 +264,11 @@ def fit(stage: Stage, model: Any, tokenizer: Any, data: Any, parts: dict[str, An
     length = {}
     if stage.max_steps is not None or stage.max_epochs is not None:
         length = {"max_steps": stage.max_steps or -1, "max_epochs": stage.max_epochs or -1}
+    install_launcher_patch()  # a `ddp` rank runs this job's overrides only, also inside a multirun
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
                                       plugins=[AtomicCheckpointIO()], **length)
+    train_loader = position.loader = make_loader(data.encoded["train"], settings, pad, train=True, seed=cfg.seed,
+                                                 num_replicas=trainer.world_size, rank=trainer.global_rank)
     optimizer = {"lr": stage.lr} if stage.lr is not None else {}
     module = SFTModule(model, instantiate(cfg.optimizer, _partial_=True, **optimizer), stage.scheduler,
                        weight_decay=float(cfg.optimizer.get("weight_decay", 0.0)))
@@ -271,6 +278,7 @@ def fit(stage: Stage, model: Any, tokenizer: Any, data: Any, parts: dict[str, An
     if resume_from is not None:
         log.info("resuming from %s", resume_from)
     trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
+    end_distributed()  # the next job of a multirun (or the next stage) starts its own group
     stopped = [c.received for c in callbacks if isinstance(c, StopOnSignal) and c.received is not None]
     if stopped:
         from .errors import TuneforgeError

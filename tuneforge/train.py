@@ -10,6 +10,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from .assemble import assemble
+from .lightning.distributed import is_main_process
 from .artifacts import write_json, write_resolved_config
 from .metrics.exact_match import ExactMatch
 
@@ -65,6 +66,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     from .lightning.callbacks import LossHistory
     from .peft.base import count_parameters
 
+    log.info("seed %s, optimizer %s, peft %s", cfg.seed, dict(cfg.optimizer), cfg.peft.name)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     model, tokenizer = parts["model"].build()
     model = parts["peft"].apply(model, tokenizer)
@@ -73,9 +75,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     history = LossHistory()
     metrics |= run_stages(stages, model, tokenizer, parts, cfg, run_dir, history)
 
+    metrics["runtime_s"] = round(time.perf_counter() - started, 2)
+    if not is_main_process():  # other ranks of a distributed run write nothing
+        return metrics
     history.plot(run_dir / "loss_curve.png")
     artefacts = parts["peft"].save(model, tokenizer, run_dir)
-    metrics["runtime_s"] = round(time.perf_counter() - started, 2)
     write_json(run_dir / "metrics.json", metrics)
     write_json(run_dir / "loss_history.json", {"train": history.train, "val": history.val})
     from .report import print_summary

@@ -40,13 +40,13 @@ class LoaderPosition(pl.Callback):
     would replay the first epoch's order. Restore it here, as soon as the checkpoint is read (before
     Lightning creates any iterator); when Lightning restores it too, it restores the same state."""
 
-    def __init__(self, loader: ResumableDataLoader):
+    def __init__(self, loader: ResumableDataLoader | None = None):
         self.loader = loader
 
     def on_load_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
                            checkpoint: dict[str, Any]) -> None:
         states = checkpoint.get("loops", {}).get("fit_loop", {}).get("state_dict", {}).get("combined_loader")
-        if states:
+        if states and self.loader is not None:
             self.loader.load_state_dict(states[0])
 
 
