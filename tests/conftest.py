@@ -13,6 +13,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Two OpenMP threads fighting over the 2 cores make tiny matmuls up to 100x slower; one thread
+    per test process (the env var above covers subprocesses and a torch imported later)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def byte_tokenizer():
     from tuneforge.model.byte_tokenizer import byte_tokenizer

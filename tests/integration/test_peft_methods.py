@@ -10,16 +10,6 @@ METHODS = ["full", "lora", "dora", "ia3", "adalora", "qlora", "freeze", "adapter
            "ptuning"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _logits(model, ids):
     import torch
 

@@ -24,16 +24,6 @@ TINY = ["model.hidden_size=32", "model.num_layers=1", "model.num_heads=2", "mode
         "callbacks=none", "logger=none", "checkpoint.enabled=false", "+trainer.enable_progress_bar=false"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def words(n: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
     return ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 6))) for _ in range(n)]

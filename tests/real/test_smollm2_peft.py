@@ -30,16 +30,6 @@ def chats(tmp_path_factory):
     return path
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("method", METHODS)
 def test_method_trains_a_step_and_generates_like_full_forwards(method, smollm2_dir, chats, compose, tmp_path,
                                                                monkeypatch):

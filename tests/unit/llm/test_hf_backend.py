@@ -1,22 +1,9 @@
 """The hf backend on a tiny model: batched generation equals one prompt at a time; stop strings."""
 from __future__ import annotations
 
-import pytest
-
 from tuneforge.llm.hf import HFBackend
 
 TINY = dict(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two OpenMP threads on a busy 2-core machine make tiny matmuls 100x slower (spin contention)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_batched_greedy_equals_single_stops_and_seeds():
