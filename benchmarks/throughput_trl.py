@@ -15,6 +15,8 @@ Configurations (each run in a fresh subprocess; repetitions interleaved; medians
   ours_padded       tuneforge, padded batches
   ours_grouped      data.group_by_length=true
   ours_packed       data.packing=true (block-diagonal mask, rows of --pack-length)
+  ours_<x>_unfused  (ablation, only when named in --configs) ours_<x> with the model's own loss
+                    instead of the fused LM-head loss
 Figure: training tokens (real, non-pad tokens of the examples) per second of wall time from the start
 of training to its end. Both sides: no progress bar, logging every 10 steps, no checkpoints.
 Prints each configuration's median tokens/s, ours-best / TRL-best and ours_padded / trl_padded.
@@ -90,11 +92,13 @@ def run_ours(config: str, data: list[dict], args: argparse.Namespace) -> tuple[f
     model, tok = build_model(args)
     model = lora().apply(model, tok)
     encoded = [Encoded(d["input_ids"], d["labels"]) for d in data]
+    fused = not (args.no_fused or config.endswith("_unfused"))
+    config = config.removesuffix("_unfused")
     settings = LoaderSettings(batch_size=args.batch, packing=config == "ours_packed",
                               pack_length=args.pack_length, group_by_length=config == "ours_grouped")
     loader = make_loader(encoded, settings, tok.pad_token_id, train=True, seed=0)
     module = SFTModule(model, lambda params: torch.optim.AdamW(params, lr=2e-4, weight_decay=0.0),
-                       Constant(), fused_loss=not args.no_fused)
+                       Constant(), fused_loss=fused)
     timer = _LightningTimer()
     trainer = pl.Trainer(accelerator="cpu", devices=1, max_epochs=1, logger=False, callbacks=[timer],
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
@@ -170,7 +174,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--pack-length", type=int, default=512)
+    p.add_argument("--pack-length", type=int, default=256)
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--no-fused", action="store_true", help="ours: the model's own loss (ablation)")
     p.add_argument("--run", help=argparse.SUPPRESS)
@@ -205,7 +209,7 @@ def main() -> None:
                 r = json.loads(line[0][7:])
                 results[config].append(r["tokens_per_s"])
                 per_cpu[config].append(r["tokens_per_cpu_s"])
-                print(f"  rep {rep + 1} {config:13s} {r['tokens_per_s']:7.0f} tokens/s ({r['seconds']:5.1f} s wall)"
+                print(f"  rep {rep + 1} {config:19s} {r['tokens_per_s']:7.0f} tokens/s ({r['seconds']:5.1f} s wall)"
                       f" {r['tokens_per_cpu_s']:7.0f} tokens/cpu-s ({r['cpu_seconds']:5.1f} s cpu)", flush=True)
     for title, table in (("wall clock: training tokens/s", results), ("CPU time: training tokens/cpu-s", per_cpu)):
         report(title, {c: statistics.median(v) for c, v in table.items()}, configs)
@@ -216,8 +220,8 @@ def report(title: str, med: dict[str, float], configs: list[str]) -> None:
     against every TRL configuration tried, and ours padded against TRL padded."""
     print(f"\n{title} (medians)")
     for c in configs:
-        print(f"  {c:13s} {med[c]:9.0f}")
-    ours = {c: v for c, v in med.items() if c.startswith("ours")}
+        print(f"  {c:19s} {med[c]:9.0f}")
+    ours = {c: v for c, v in med.items() if c.startswith("ours") and not c.endswith("_unfused")}
     best_o = max(ours, key=ours.get) if ours else None
     for label, pool in (("TRL padded/packed", ("trl_padded", "trl_packed")), ("every TRL config", CONFIGS[:3])):
         trl = {c: med[c] for c in pool if c in med}
@@ -226,6 +230,9 @@ def report(title: str, med: dict[str, float], configs: list[str]) -> None:
             print(f"  ours-best / best of {label}: {ours[best_o] / trl[best_t]:.2f}x ({best_o} vs {best_t})")
     if "trl_padded" in med and "ours_padded" in med:
         print(f"  ours_padded / trl_padded: {med['ours_padded'] / med['trl_padded']:.2f}x")
+    for c in configs:
+        if c.endswith("_unfused") and c.removesuffix("_unfused") in med:
+            print(f"  fused loss: {c.removesuffix('_unfused')} / {c}: {med[c.removesuffix('_unfused')] / med[c]:.2f}x")
 
 
 if __name__ == "__main__":
