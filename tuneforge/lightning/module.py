@@ -176,6 +176,11 @@ class SFTModule(pl.LightningModule):
         self.log("val/loss", loss, prog_bar=True, batch_size=self._batch_size(batch))
         return loss
 
+    def on_train_start(self) -> None:
+        """`from_pretrained` returns models in eval mode and Lightning keeps a module's mode: without
+        this, a loaded model would train with its dropout (and LoRA's) switched off."""
+        self.model.train()
+
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = self.make_optimizer(parameter_groups(self.model, self.weight_decay))
         total = int(self.trainer.estimated_stepping_batches)

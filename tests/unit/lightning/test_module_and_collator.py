@@ -57,3 +57,28 @@ def test_train_loader_order_depends_only_on_the_seed(byte_tokenizer):
         return [b["input_ids"][:, 1].tolist() for b in make_loader(encoded, settings, 0, train=True, seed=seed)]
 
     assert order(3) == order(3) and order(3) != order(4)
+
+
+def test_a_model_loaded_in_eval_mode_trains_in_train_mode(byte_tokenizer):
+    import lightning.pytorch as pl
+    import torch
+
+    from tuneforge.lightning.module import SFTModule
+
+    model, tok = make_tiny()
+    model.eval()  # as from_pretrained returns it
+    masker = registry.build("loss_masker", {"name": "full"}, "loss_mask")
+    encoded = [encode(Example.single_turn(f"w{i}", "x"), tok, get_template("plain"), masker, 32) for i in range(8)]
+    seen = []
+
+    class Probe(pl.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            seen.append(all(m.training for m in pl_module.model.modules()))
+
+    sched = registry.build("scheduler", {"name": "constant"}, "scheduler")
+    module = SFTModule(model, lambda params: torch.optim.AdamW(params, lr=1e-3), sched)
+    trainer = pl.Trainer(max_steps=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         callbacks=[Probe()],
+                         enable_model_summary=False, accelerator="cpu")
+    trainer.fit(module, make_loader(encoded, LoaderSettings(batch_size=4), tok.pad_token_id, train=True, seed=0))
+    assert seen == [True, True]
