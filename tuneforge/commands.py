@@ -53,9 +53,12 @@ def validate(overrides: list[str], command: str = "train") -> None:
     from .assemble import COMPONENTS_OF, assemble
     from .hydra_app import compose
 
+    from .hydra_app import check_group_overrides
+
+    check_group_overrides(overrides)
     try:
         cfg = compose(command, overrides, return_hydra_config=False)
-    except (HydraException, ValueError) as err:  # Hydra raises ValueError for some bad overrides
+    except (HydraException, ValueError, TypeError) as err:  # Hydra's raw errors for some bad overrides
         raise TuneforgeError(str(err)) from None
     assembly = assemble(with_run_dir(cfg), COMPONENTS_OF[command])
     names = ", ".join(f"{k}={getattr(v, '__class__').__name__}" for k, v in assembly.components.items())

@@ -32,10 +32,34 @@ def register_search_path() -> None:
     _registered = True
 
 
+def check_group_overrides(argv: list[str]) -> None:
+    """A config group takes option names: Hydra answers `loss_mask=0` or `peft=[1]` with a raw
+    traceback, so such values are one clear error here, before Hydra sees them."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from .errors import TuneforgeError
+
+    try:
+        overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
+    except Exception:  # a syntax error: Hydra reports it clearly itself
+        return
+    groups = {p.name for p in CONF_DIR.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    for override in overrides:
+        if override.key_or_group not in groups or override.is_sweep_override():
+            continue
+        value = override.value()
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) for v in values):
+            options = sorted(p.stem for p in (CONF_DIR / override.key_or_group).glob("*.yaml"))
+            raise TuneforgeError(f"{override.input_line}: `{override.key_or_group}` is a config group; give "
+                                 f"an option name: {', '.join(options)}")
+
+
 def run_app(command: str, task: Callable[[Any], Any], argv: list[str]) -> None:
     """Run `task` as the Hydra app over `conf/<command>.yaml` with command-line `argv`."""
     import hydra
 
+    check_group_overrides(argv)
     register_search_path()
     if not (CONF_DIR / f"{command}.yaml").exists():
         raise SystemExit(f"tuneforge: no config {CONF_DIR / (command + '.yaml')}")

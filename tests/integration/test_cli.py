@@ -103,3 +103,9 @@ def test_cp_copies_a_config_to_edit(tmp_path):
 def test_unknown_command():
     out = run("trian")
     assert out.returncode == 2 and "unknown command 'trian'" in out.stderr
+
+
+def test_group_given_a_number_is_one_clear_error(tmp_path):
+    out = run("train", "loss_mask=[0]", f"hydra.run.dir={tmp_path}")
+    assert out.returncode == 2 and "`loss_mask` is a config group" in out.stderr
+    assert "Traceback" not in out.stderr
