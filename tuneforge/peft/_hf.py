@@ -25,3 +25,16 @@ def load_adapter(model: Any, path: Path) -> Any:
     from peft import PeftModel
 
     return PeftModel.from_pretrained(model, str(path)).eval()
+
+
+class AdapterFiles:
+    """save / load / callbacks of a method whose result is a plain peft adapter directory."""
+
+    def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
+        return save_adapter(model, tokenizer, out_dir)
+
+    def load(self, model: Any, out_dir: Path) -> Any:
+        return load_adapter(model, Path(out_dir) / "adapter")
+
+    def callbacks(self) -> list:
+        return []

@@ -1,11 +1,12 @@
 """Shared base of the prompt-learning methods that peft implements (prefix, prompt, ptuning)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from ._hf import AdapterFiles
 
-class PeftPromptLearning:
+
+class PeftPromptLearning(AdapterFiles):
     """apply / save / load for a peft prompt-learning config built by `peft_config(model)`."""
 
     def peft_config(self, model: Any) -> Any:  # pragma: no cover (overridden)
@@ -20,16 +21,3 @@ class PeftPromptLearning:
 
     def initialise(self, peft_model: Any, tokenizer: Any) -> None:
         """Optional initialisation of the virtual tokens after wrapping (default: none)."""
-
-    def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
-        from ._hf import save_adapter
-
-        return save_adapter(model, tokenizer, out_dir)
-
-    def load(self, model: Any, out_dir: Path) -> Any:
-        from ._hf import load_adapter
-
-        return load_adapter(model, Path(out_dir) / "adapter")
-
-    def callbacks(self) -> list:
-        return []

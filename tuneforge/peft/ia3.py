@@ -1,14 +1,14 @@
 """(IA)^3 through peft: learned vectors rescale keys, values and the feed-forward activations."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ..registry import register
+from ._hf import AdapterFiles
 
 
 @register("peft", "ia3")
-class IA3:
+class IA3(AdapterFiles):
     """h = l * (W x): one trained vector per target module (keys, values, feed-forward input)."""
 
     def __init__(self, target_modules: list[str] | None = None, feedforward_modules: list[str] | None = None):
@@ -20,16 +20,3 @@ class IA3:
         return get_peft_model(model, IA3Config(target_modules=self.target_modules,
                                                feedforward_modules=self.feedforward_modules,
                                                task_type="CAUSAL_LM"))
-
-    def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
-        from ._hf import save_adapter
-
-        return save_adapter(model, tokenizer, out_dir)
-
-    def load(self, model: Any, out_dir: Path) -> Any:
-        from ._hf import load_adapter
-
-        return load_adapter(model, Path(out_dir) / "adapter")
-
-    def callbacks(self) -> list:
-        return []
