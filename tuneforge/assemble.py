@@ -5,12 +5,13 @@ key or wrong type in any component is reported at once, with its config path.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import typing
+from dataclasses import dataclass
 from typing import Any
 
 from .data.base import LOADER_KEYS, LoaderSettings
 from .errors import ConfigError, ConfigIssue
-from .registry import bind, check_type
+from .registry import bind, check_type, type_name
 from .targets import check_targets
 
 #: config node -> component kind, for the single-select groups a training run uses.
@@ -33,14 +34,12 @@ class Assembly:
 
 
 def loader_settings(node: dict[str, Any]) -> LoaderSettings:
+    """The loader keys of a `data` node, each checked against LoaderSettings' type hints."""
     issues, kwargs = [], {}
-    hints = {f.name: f.type for f in fields(LoaderSettings)}
-    import typing
-
-    resolved = typing.get_type_hints(LoaderSettings)
+    hints = typing.get_type_hints(LoaderSettings)
     for key in LOADER_KEYS & node.keys():
-        if not check_type(node[key], resolved[key]):
-            issues.append(ConfigIssue(f"data.{key}", f"expected {hints[key]}, got {node[key]!r}"))
+        if not check_type(node[key], hints[key]):
+            issues.append(ConfigIssue(f"data.{key}", f"expected {type_name(hints[key])}, got {node[key]!r}"))
         else:
             kwargs[key] = node[key]
     if issues:

@@ -157,7 +157,10 @@ def _hints(obj: Callable) -> dict[str, Any]:
     return hints
 
 
-def _type_name(tp: Any) -> str:
+def type_name(tp: Any) -> str:
+    """`int`, `list[str] | None`, `Literal['truncate', 'drop']`: how a type hint reads in an error."""
+    if typing.get_args(tp):
+        return str(tp).replace("typing.", "")
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
@@ -237,7 +240,7 @@ def bind(kind: str, node: Mapping[str, Any] | Any, path: str, *, objects: Iterab
             continue
         tp = hints.get(key, Any)
         if not check_type(value, tp):
-            issues.append(ConfigIssue(f"{path}.{key}", f"expected {_type_name(tp)}, got {value!r} "
+            issues.append(ConfigIssue(f"{path}.{key}", f"expected {type_name(tp)}, got {value!r} "
                                                       f"({type(value).__name__})"))
             continue
         kwargs[key] = value
@@ -245,7 +248,7 @@ def bind(kind: str, node: Mapping[str, Any] | Any, path: str, *, objects: Iterab
         p = params[n]
         if p.default is p.empty and n not in kwargs and not any(i.path == f"{path}.{n}" for i in issues):
             issues.append(ConfigIssue(f"{path}.{n}", f"missing required key for {kind} {entry.name!r} "
-                                                    f"(expected {_type_name(hints.get(n, Any))})"))
+                                                    f"(expected {type_name(hints.get(n, Any))})"))
     if issues:
         raise ConfigError(issues)
     return Bound(entry, kwargs, path)
