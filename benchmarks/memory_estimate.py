@@ -1,4 +1,4 @@
-"""Memory estimate (tuneforge.memory) vs the measured peak of a few real training steps.
+"""Memory estimate (tuneforge.analysis.memory) vs the measured peak of a few real training steps.
 
     .venv/bin/python benchmarks/memory_estimate.py [--hidden 256 --layers 4 --batch 8 --seq 256]
 
@@ -28,7 +28,7 @@ def measure(method: str, hidden: int, layers: int, batch: int, seq: int, steps: 
     import torch
 
     torch.set_num_threads(1)
-    from tuneforge.memory import estimate
+    from tuneforge.analysis.memory import estimate
     from tuneforge.model.tiny import TinyModel
     from tuneforge.peft.full import FullFineTuning
     from tuneforge.peft.lora import Lora

@@ -57,10 +57,10 @@ def run(config: str, method: str, data: list[dict], args: argparse.Namespace, ou
         import lightning.pytorch as pl
 
         from tuneforge.data.base import LoaderSettings
-        from tuneforge.lightning.data import make_loader
+        from tuneforge.lightning.loaders import make_loader
         from tuneforge.lightning.module import SFTModule
         from tuneforge.scheduler.constant import Constant
-        from tuneforge.text.encode import Encoded
+        from tuneforge.render.encode import Encoded
 
         model = peft.apply(model, tok)
         settings = LoaderSettings(batch_size=args.batch, packing=config == "ours_packed",

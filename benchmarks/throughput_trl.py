@@ -43,15 +43,15 @@ WORDS = ("data model token train learn sort list word text answer question write
 
 def make_data(n: int, seed: int = 0) -> list[dict]:
     """Synthetic instructions: prompt and reply of random words, 20-200 tokens once rendered."""
-    from tuneforge import registry
+    from tuneforge import binding
     from tuneforge.model.byte_tokenizer import byte_tokenizer
-    from tuneforge.text.encode import encode
-    from tuneforge.text.example import Example
-    from tuneforge.text.templates import get_template
+    from tuneforge.render.encode import encode
+    from tuneforge.data.example import Example
+    from tuneforge.template.named import get_template
 
     rng = random.Random(seed)
     tok, template = byte_tokenizer(), get_template("plain")
-    masker = registry.build("loss_masker", {"name": "output_only"}, "loss_mask")
+    masker = binding.build("loss_masker", {"name": "output_only"}, "loss_mask")
     out = []
     while len(out) < n:
         target = rng.randint(20, 200)
@@ -84,10 +84,10 @@ def run_ours(config: str, data: list[dict], args: argparse.Namespace) -> tuple[f
     import torch
 
     from tuneforge.data.base import LoaderSettings
-    from tuneforge.lightning.data import make_loader
+    from tuneforge.lightning.loaders import make_loader
     from tuneforge.lightning.module import SFTModule
     from tuneforge.scheduler.constant import Constant
-    from tuneforge.text.encode import Encoded
+    from tuneforge.render.encode import Encoded
 
     model, tok = build_model(args)
     model = lora().apply(model, tok)

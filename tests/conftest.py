@@ -50,6 +50,6 @@ def tiny_model():
 
 @pytest.fixture
 def compose():
-    from tuneforge.hydra_app import compose as _compose
+    from tuneforge.config.app import compose as _compose
 
     return _compose

@@ -3,7 +3,7 @@
 Heavy libraries (torch, transformers, peft, lightning) are imported lazily inside the functions that
 need them, so `tuneforge ls` and `--help` answer fast.
 """
-from .registry import register
+from tuneforge.registry import register
 
 __version__ = "0.1.0"
 __all__ = ["register", "__version__"]

@@ -12,7 +12,7 @@ from typing import Any
 def write_text(path: Path, text: str) -> Path:
     """Write `text` atomically; a full disk or a permission problem is one clear error. Only rank 0
     of a distributed run writes."""
-    from .lightning.distributed import is_main_process
+    from tuneforge.lightning.distributed import is_main_process
 
     path = Path(path)
     if not is_main_process():
@@ -29,7 +29,7 @@ def write_text(path: Path, text: str) -> Path:
     except OSError as err:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
-        from .errors import TuneforgeError
+        from tuneforge.errors import TuneforgeError
 
         raise TuneforgeError(f"cannot write {path}: {err.strerror or err}"
                              + (" (disk full)" if err.errno == 28 else "")) from None

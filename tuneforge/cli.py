@@ -32,10 +32,10 @@ Examples:
 
 #: Hydra apps: command -> "module:function" run on the composed `conf/<command>.yaml`.
 HYDRA_APPS = {
-    "train": "tuneforge.train:train",
-    "preview": "tuneforge.preview:preview",
-    "generate": "tuneforge.generate:generate",
-    "eval": "tuneforge.eval:run_eval",
+    "train": "tuneforge.commands.train:train",
+    "preview": "tuneforge.commands.preview:preview",
+    "generate": "tuneforge.commands.generate:generate",
+    "eval": "tuneforge.commands.eval:run_eval",
 }
 
 
@@ -43,7 +43,7 @@ def _hydra_task(command: str) -> Callable[[Any], Any]:
     def task(cfg: Any) -> Any:
         import importlib
 
-        from .errors import TuneforgeError
+        from tuneforge.errors import TuneforgeError
 
         module, function = HYDRA_APPS[command].split(":")
         try:
@@ -60,7 +60,7 @@ def optimized_value(metrics: dict[str, Any], name: str | None) -> Any:
     float, what a sweeper such as Optuna optimises; otherwise the metrics dict."""
     if not name:
         return metrics
-    from .errors import TuneforgeError
+    from tuneforge.errors import TuneforgeError
 
     value = metrics.get(name)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -81,23 +81,23 @@ def main(argv: list[str] | None = None) -> None:
         print(HELP)
         return
     command, rest = argv[0], argv[1:]
-    from .errors import TuneforgeError
+    from tuneforge.errors import TuneforgeError
 
     try:
         if command in HYDRA_APPS:
-            from .hydra_app import run_app
+            from tuneforge.config.app import run_app
 
             run_app(command, _hydra_task(command), rest)
         elif command == "ls":
-            from .commands import ls
+            from tuneforge.commands.tools import ls
 
             ls(rest[0] if rest else None)
         elif command == "validate":
-            from .commands import validate
+            from tuneforge.commands.tools import validate
 
             validate(rest)
         elif command == "compare":
-            from .compare import compare
+            from tuneforge.reports.compare import compare
 
             args = [a for a in rest if not a.startswith("--out=")]
             outs = [a.split("=", 1)[1] for a in rest if a.startswith("--out=")]
@@ -105,17 +105,17 @@ def main(argv: list[str] | None = None) -> None:
                 _fail("usage: tuneforge compare RUN_DIR... [--out=DIR]")
             compare(args, outs[-1] if outs else None)
         elif command == "cp":
-            from .commands import cp
+            from tuneforge.commands.tools import cp
 
             if len(rest) != 2:
                 _fail("usage: tuneforge cp NAME DEST")
             cp(rest[0], rest[1])
         elif command == "nf4-table":
-            from .nf4 import main as nf4_table
+            from tuneforge.analysis.nf4 import main as nf4_table
 
             nf4_table()
         elif command == "estimate-memory":
-            from .memory import main as estimate_memory
+            from tuneforge.analysis.memory import main as estimate_memory
 
             estimate_memory(rest)
         else:

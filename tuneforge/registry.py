@@ -1,20 +1,23 @@
-"""The component registry: `@register(kind, name)` and building components from config.
+"""The component registry: kinds, `@register(kind, name)`, lookup, and discovery of the built-ins and
+of installed plugins.
 
-A component is a class (or function) whose keyword arguments, with their type hints, are its config
-schema. Config nodes select a component by `name`; the other keys are bound to the signature, checked
-(unknown keys, missing keys, wrong types) and reported with their config path before anything is built.
+A plugin is a package that declares an entry point in the group `tuneforge.plugins`, naming a module.
+Importing that module registers its components (attributed to the plugin's distribution); its
+optional `CONFIG_DIR` (a `pkg://module.path` or a filesystem path) holds config groups that join
+tuneforge's own (tuneforge/config/app.py adds them to Hydra's search path). A plugin that fails to
+import is reported, never fatal. Binding a config node to a component's signature is binding.py's.
 """
 from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.metadata
 import inspect
 import pkgutil
-import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable
 
-from .errors import ConfigError, ConfigIssue, DuplicateComponentError, UnknownComponentError
+from tuneforge.errors import DuplicateComponentError, UnknownComponentError
 
 #: The closed list of component kinds (DESIGN.md); extend it only with a reason.
 KINDS: tuple[str, ...] = (
@@ -27,6 +30,7 @@ GROUP_OF_KIND: dict[str, str] = {k: k for k in KINDS} | {
     "evolution_op": "evolution", "metric": "metrics",
 }
 BUILTIN_PROVIDER = "tuneforge"
+PLUGIN_GROUP = "tuneforge.plugins"  # the entry-point group that names a plugin's module
 
 
 @dataclass
@@ -42,12 +46,21 @@ class Entry:
         return inspect.signature(self.obj)
 
 
+@dataclass(frozen=True)
+class LoadedPlugin:
+    name: str  # entry point name
+    provider: str  # distribution name
+    module: str
+    config_dir: str | None
+
+
 @dataclass
 class _State:
     entries: dict[tuple[str, str], Entry] = field(default_factory=dict)
     provider: str = BUILTIN_PROVIDER
     loaded: bool = False
     failed_plugins: dict[str, str] = field(default_factory=dict)  # plugin -> error
+    plugins: list[LoadedPlugin] = field(default_factory=list)
 
 
 _state = _State()
@@ -102,9 +115,26 @@ def load_all() -> None:
         for mod in pkgutil.iter_modules(pkg.__path__):
             if not mod.name.startswith("_") and mod.name != "base":
                 importlib.import_module(f"{pkg_name}.{mod.name}")
-    from . import plugins
+    _load_plugins()
 
-    plugins.load_plugins(_state.failed_plugins)
+
+def _load_plugins() -> None:
+    """Import every installed plugin; a failure is recorded (shown by `ls` and unknown-name errors)."""
+    for ep in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+        dist = getattr(ep, "dist", None)
+        provider = dist.metadata["Name"] if dist is not None else ep.name
+        try:
+            with provider_scope(provider):
+                module = ep.load()
+        except Exception as err:  # a broken plugin must not break tuneforge; it is reported
+            _state.failed_plugins[f"{ep.name} ({provider})"] = f"{type(err).__name__}: {err}"
+            continue
+        _state.plugins.append(LoadedPlugin(ep.name, provider, ep.value, getattr(module, "CONFIG_DIR", None)))
+
+
+def loaded_plugins() -> list[LoadedPlugin]:
+    load_all()
+    return list(_state.plugins)
 
 
 def entries(kind: str | None = None) -> list[Entry]:
@@ -135,135 +165,3 @@ def get(kind: str, name: str) -> Entry:
 def failed_plugins() -> dict[str, str]:
     load_all()
     return dict(_state.failed_plugins)
-
-
-# ----------------------------------------------------------------------------- binding
-
-def _hints(obj: Callable) -> dict[str, Any]:
-    """Type hints of a component's config arguments; unresolvable ones (e.g. torch types imported
-    only under TYPE_CHECKING) count as Any."""
-    target = obj.__init__ if inspect.isclass(obj) else obj
-    try:
-        return typing.get_type_hints(target)
-    except Exception:
-        pass
-    globalns = getattr(inspect.unwrap(target), "__globals__", {})
-    hints = {}
-    for name, ann in getattr(target, "__annotations__", {}).items():
-        try:
-            hints[name] = eval(ann, globalns) if isinstance(ann, str) else ann  # noqa: S307 (own code)
-        except Exception:
-            hints[name] = Any
-    return hints
-
-
-def type_name(tp: Any) -> str:
-    """`int`, `list[str] | None`, `Literal['truncate', 'drop']`: how a type hint reads in an error."""
-    if typing.get_args(tp):
-        return str(tp).replace("typing.", "")
-    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
-
-
-def check_type(value: Any, tp: Any) -> bool:
-    """Whether a plain (resolved, container) config value fits the type hint `tp`."""
-    if tp is Any or tp is inspect.Parameter.empty:
-        return True
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
-        return any(check_type(value, a) for a in args)
-    if origin is typing.Literal:
-        return value in args
-    if tp is type(None):
-        return value is None
-    if tp is bool:
-        return isinstance(value, bool)
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if tp is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if tp is str:
-        return isinstance(value, str)
-    if origin in (list, tuple, typing.Sequence) or tp in (list, tuple):
-        if not isinstance(value, (list, tuple)):
-            return False
-        inner = args[0] if args and (origin is not tuple or len(args) == 2 and args[1] is ...) else Any
-        if origin is tuple and args and args[-1] is not ...:
-            return len(value) == len(args) and all(check_type(v, a) for v, a in zip(value, args))
-        return all(check_type(v, inner) for v in value)
-    if origin in (dict, typing.Mapping) or tp is dict:
-        return isinstance(value, dict)
-    return True  # types we do not check (objects built elsewhere)
-
-
-@dataclass
-class Bound:
-    """A component with its checked keyword arguments, ready to build."""
-
-    entry: Entry
-    kwargs: dict[str, Any]
-    path: str
-
-    def build(self, **objects: Any) -> Any:
-        return self.entry.obj(**self.kwargs, **objects)
-
-
-def bind(kind: str, node: Mapping[str, Any] | Any, path: str, *, objects: Iterable[str] = ()) -> Bound:
-    """Check config `node` (selecting a `kind` component by its `name`) against the signature.
-
-    `objects` names constructor arguments that are passed built objects rather than config.
-    Raises ConfigError listing every problem with its dotted config path.
-    """
-    node = _to_plain(node)
-    if not isinstance(node, dict) or "name" not in node:
-        raise ConfigError(ConfigIssue(path, f"expected a config with a `name` selecting a {kind}"))
-    try:
-        entry = get(kind, node["name"])
-    except UnknownComponentError as err:
-        raise ConfigError(ConfigIssue(f"{path}.name", str(err))) from None
-    params = entry.signature.parameters
-    hints = _hints(entry.obj)
-    accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    names = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    config_names = [n for n in names if n not in objects]
-    issues, kwargs = [], {}
-    for key, value in node.items():
-        if key in ("name", "_target_"):
-            continue
-        if key not in names:
-            if accepts_any:
-                kwargs[key] = value
-                continue
-            close = difflib.get_close_matches(key, config_names, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            issues.append(ConfigIssue(f"{path}.{key}", f"unknown key for {kind} {entry.name!r}.{hint} "
-                                                      f"Valid keys: {', '.join(config_names) or '(none)'}"))
-            continue
-        tp = hints.get(key, Any)
-        if not check_type(value, tp):
-            issues.append(ConfigIssue(f"{path}.{key}", f"expected {type_name(tp)}, got {value!r} "
-                                                      f"({type(value).__name__})"))
-            continue
-        kwargs[key] = value
-    for n in config_names:
-        p = params[n]
-        if p.default is p.empty and n not in kwargs and not any(i.path == f"{path}.{n}" for i in issues):
-            issues.append(ConfigIssue(f"{path}.{n}", f"missing required key for {kind} {entry.name!r} "
-                                                    f"(expected {type_name(hints.get(n, Any))})"))
-    if issues:
-        raise ConfigError(issues)
-    return Bound(entry, kwargs, path)
-
-
-def build(kind: str, node: Any, path: str, **objects: Any) -> Any:
-    """Bind `node` and build the component, passing `objects` as extra keyword arguments."""
-    return bind(kind, node, path, objects=objects).build(**objects)
-
-
-def _to_plain(node: Any) -> Any:
-    try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf
-    except ImportError:  # pragma: no cover
-        return node
-    if isinstance(node, (DictConfig, ListConfig)):
-        return OmegaConf.to_container(node, resolve=True)
-    return node

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from hydra.errors import HydraException
 
-from tuneforge.assemble import COMPONENTS_OF, assemble
-from tuneforge.commands import with_run_dir
-from tuneforge.paths import CONF_DIR, RECIPES_DIR
+from tuneforge.config.assemble import COMPONENTS_OF, assemble
+from tuneforge.commands.tools import with_run_dir
+from tuneforge.config.paths import CONF_DIR, RECIPES_DIR
 
 PRIMARIES = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
 

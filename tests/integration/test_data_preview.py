@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.unit.text._bpe import bpe_tokenizer
+from tests.unit.template._bpe import bpe_tokenizer
 
 CHAT = [{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello there"},
                       {"role": "assistant", "content": "hi"}, {"role": "user", "content": "bye"},

@@ -21,7 +21,7 @@ def write_jsonl(path, rows):
 
 
 def run_train(compose, run_dir, overrides):
-    from tuneforge.train import train
+    from tuneforge.commands.train import train
 
     return train(compose("train", [*TINY, f"run_dir={run_dir}", *overrides]))
 
@@ -112,8 +112,8 @@ def test_stage_config_errors_name_their_path(tmp_path, compose):
 
 
 def test_stage_data_nodes_take_their_option_loader_keys(compose):
-    from tuneforge.assemble import assemble
-    from tuneforge.stages import plan_stages
+    from tuneforge.config.assemble import assemble
+    from tuneforge.config.stages import plan_stages
 
     cfg = compose("train", ["run_dir=/unused", "data.batch_size=8", "stages=[{data: {name: dialogue, path: c.jsonl}},"
                             "{data: {name: alpaca, path: a.jsonl, max_length: 99}}, {data: {num_train: 10}}]"])

@@ -39,7 +39,7 @@ def short_replies(monkeypatch):
 
 
 def test_self_instruct_on_tiny_hf_model(compose, tmp_path, short_replies):
-    from tuneforge.generate import generate
+    from tuneforge.commands.generate import generate
 
     cfg = compose("generate", ["llm=hf", "llm.max_new_tokens=24", "llm.batch_size=8", "llm.temperature=1.0",
                                "filters=[dedup_exact,output_format]", "pipeline.num_instructions=3",

@@ -6,9 +6,9 @@ from tests.servers.scripts import SyntheticLLM
 
 
 def test_generated_file_loads_with_the_alpaca_builder(compose, tmp_path):
-    from tuneforge.assemble import assemble
-    from tuneforge.commands import with_run_dir
-    from tuneforge.generate import generate
+    from tuneforge.config.assemble import assemble
+    from tuneforge.commands.tools import with_run_dir
+    from tuneforge.commands.generate import generate
 
     with OpenAITestServer(reply=SyntheticLLM(seed=5)) as server:
         generate(compose("generate", [f"llm.base_url={server.base_url}", "pipeline.num_instructions=20",

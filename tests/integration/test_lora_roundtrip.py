@@ -7,8 +7,8 @@ import torch
 from omegaconf import open_dict
 
 import tuneforge.peft.lora as lora_mod
-from tuneforge import registry
-from tuneforge.train import train
+from tuneforge import binding
+from tuneforge.commands.train import train
 
 MODEL = ["model.hidden_size=32", "model.num_layers=2", "model.num_heads=2"]
 
@@ -40,7 +40,7 @@ def test_lora_save_load_merge_same_logits(compose, tmp_path, monkeypatch):
     assert not torch.allclose(trained, captured["base"], atol=1e-4)  # the adapter changed the outputs
 
     pl.seed_everything(cfg.seed, verbose=False)  # train() builds the base model right after seeding
-    base, _ = registry.build("model", cfg.model, "model").build()
+    base, _ = binding.build("model", cfg.model, "model").build()
     reloaded = PeftModel.from_pretrained(base, tmp_path / "adapter").eval()
     merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged").eval()
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""Every PEFT method trains a few real steps through `tuneforge.train.train`, saves something loadable
+"""Every PEFT method trains a few real steps through `tuneforge.commands.train.train`, saves something loadable
 with its own loader, and the reloaded model gives the same outputs as the trained one."""
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def test_train_save_reload_same_outputs(compose, tmp_path, monkeypatch, method):
     import lightning.pytorch as pl
     import torch
 
-    from tuneforge.assemble import assemble
-    from tuneforge.train import train
+    from tuneforge.config.assemble import assemble
+    from tuneforge.commands.train import train
 
     cfg = small_cfg(compose, tmp_path, f"peft={method}", "trainer.max_steps=3", "optimizer.lr=1e-2",
                      "scheduler=constant", "trainer.num_sanity_val_steps=1")  # a validation pass first

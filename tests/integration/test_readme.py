@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from tuneforge.paths import ROOT
+from tuneforge.config.paths import ROOT
 
 
 def readme_commands() -> list[str]:

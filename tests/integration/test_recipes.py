@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tuneforge.commands import recipe_descriptions
-from tuneforge.paths import RECIPES_DIR
+from tuneforge.commands.tools import recipe_descriptions
+from tuneforge.config.paths import RECIPES_DIR
 
 OURS = {"alpaca_lora": "train", "instructgpt_style": "train", "qlora": "train", "multi_stage": "train",
         "peft_compare": "train", "self_instruct": "generate", "evol_instruct": "generate"}
@@ -70,8 +70,8 @@ def test_ls_recipes_lists_all_seven_with_their_descriptions():
 
 @pytest.mark.parametrize("name", sorted(OURS))
 def test_header_is_package_description_command_and_the_command_composes(compose, name):
-    from tuneforge.assemble import COMPONENTS_OF, assemble
-    from tuneforge.commands import with_run_dir
+    from tuneforge.config.assemble import COMPONENTS_OF, assemble
+    from tuneforge.commands.tools import with_run_dir
 
     text = (RECIPES_DIR / f"{name}.yaml").read_text()
     assert text.startswith("# @package _global_\n# ")
@@ -96,8 +96,8 @@ def test_no_block_is_repeated_between_recipes():
 
 
 def test_recipes_stand_for_the_seeds_settings(compose):
-    from tuneforge.assemble import assemble
-    from tuneforge.commands import with_run_dir
+    from tuneforge.config.assemble import assemble
+    from tuneforge.commands.tools import with_run_dir
 
     alpaca = compose("train", ["recipe=alpaca_lora"])
     assert alpaca.data.batch_size * alpaca.trainer.accumulate_grad_batches == 128
@@ -128,7 +128,7 @@ def test_recipes_stand_for_the_seeds_settings(compose):
 
 
 def run_train(compose, tmp_path: Path, name: str, *overrides: str) -> dict:
-    from tuneforge.train import train
+    from tuneforge.commands.train import train
 
     run_dir = tmp_path / name
     metrics = train(compose("train", [f"recipe={name}", *TINY, f"run_dir={run_dir}", *overrides]))
@@ -203,7 +203,7 @@ def compose_methods() -> list[str]:
 def test_self_instruct_scaled_down_generates(compose, tmp_path):
     from tests.servers.openai_server import OpenAITestServer
     from tests.servers.scripts import SyntheticLLM
-    from tuneforge.generate import generate
+    from tuneforge.commands.generate import generate
 
     with OpenAITestServer(reply=SyntheticLLM(seed=1)) as server:
         stats = generate(compose("generate", ["recipe=self_instruct", f"llm.base_url={server.base_url}",
@@ -217,7 +217,7 @@ def test_self_instruct_scaled_down_generates(compose, tmp_path):
 def test_evol_instruct_scaled_down_evolves_the_given_source(compose, tmp_path, data):
     from tests.servers.openai_server import OpenAITestServer
     from tests.servers.scripts import SyntheticLLM
-    from tuneforge.generate import generate
+    from tuneforge.commands.generate import generate
 
     with OpenAITestServer(reply=SyntheticLLM(seed=2)) as server:
         generate(compose("generate", ["recipe=evol_instruct", f"pipeline.source={data['alpaca']}",

@@ -40,10 +40,10 @@ def expected_mc_accuracy() -> float:
     import lightning.pytorch as pl
     import torch
 
-    from tuneforge import registry
+    from tuneforge import binding
 
     pl.seed_everything(42, verbose=False)
-    model, tok = registry.build("model", {"name": "tiny", "hidden_size": 32, "num_layers": 1, "num_heads": 2,
+    model, tok = binding.build("model", {"name": "tiny", "hidden_size": 32, "num_layers": 1, "num_heads": 2,
                                           "intermediate_size": 64}, "model").build()
     model.eval()
     hits = 0

@@ -29,9 +29,9 @@ def test_cached_copy_reproduces_gguf_logits(smollm2_dir):
 
 
 def test_builder_loads_the_cache_and_answers(smollm2_dir):
-    from tuneforge import registry
+    from tuneforge import binding
 
-    model, tok = registry.build("model", {"name": "smollm2_135m", "cache_dir": str(smollm2_dir)}, "model").build()
+    model, tok = binding.build("model", {"name": "smollm2_135m", "cache_dir": str(smollm2_dir)}, "model").build()
     assert tok.pad_token == tok.eos_token == "<|im_end|>"
     msgs = [{"role": "user", "content": "What is the capital of France?"}]
     inputs = tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt", return_dict=True)

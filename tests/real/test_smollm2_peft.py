@@ -35,11 +35,11 @@ def test_method_trains_a_step_and_generates_like_full_forwards(method, smollm2_d
                                                                monkeypatch):
     import torch
 
-    from tuneforge.assemble import assemble
-    from tuneforge.text.encode import encode_prompt
-    from tuneforge.text.example import Example
-    from tuneforge.text.templates import get_template
-    from tuneforge.train import train
+    from tuneforge.config.assemble import assemble
+    from tuneforge.render.encode import encode_prompt
+    from tuneforge.data.example import Example
+    from tuneforge.template.named import get_template
+    from tuneforge.commands.train import train
 
     cfg = compose("train", [
         "model=smollm2_135m", f"model.cache_dir={smollm2_dir}", "data=dialogue", f"data.path={chats}",

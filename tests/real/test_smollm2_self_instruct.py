@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.slow, requires_smollm2]
 
 
 def test_self_instruct_round_with_smollm2_teacher(smollm2_dir, compose, tmp_path):
-    from tuneforge.generate import generate
+    from tuneforge.commands.generate import generate
 
     cfg = compose("generate", [
         "llm=hf", f"llm.model={smollm2_dir}", "llm.max_new_tokens=64", "llm.batch_size=4", "llm.threads=1",

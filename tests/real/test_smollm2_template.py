@@ -10,9 +10,9 @@ import pytest
 from tests.real.conftest import requires_smollm2
 from tuneforge.loss_mask.multi_turn import MultiTurn
 from tuneforge.loss_mask.output_only import OutputOnly
-from tuneforge.text.encode import IGNORE_INDEX, encode, encode_prompt
-from tuneforge.text.example import Example
-from tuneforge.text.templates import get_template
+from tuneforge.render.encode import IGNORE_INDEX, encode, encode_prompt
+from tuneforge.data.example import Example
+from tuneforge.template.named import get_template
 
 pytestmark = [pytest.mark.slow, requires_smollm2]
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, ConfigIssue, TuneforgeError
-from ..text.example import Example
-from ._records import FORMATS, RecordError, RejectLog, hf_splits, read_records
-from .base import Splits
+from tuneforge.errors import ConfigError, ConfigIssue, TuneforgeError
+from tuneforge.data.example import Example
+from tuneforge.data._records import FORMATS, RecordError, RejectLog, hf_splits, read_records
+from tuneforge.data.base import Splits
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import TuneforgeError
+from tuneforge.errors import TuneforgeError
 
 FORMATS = ("auto", "jsonl", "json", "csv", "tsv", "parquet", "txt", "hf")
 _BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..registry import register
-from ..text.example import Example
-from ._file_source import FileSource
-from ._records import RecordError, require_str
+from tuneforge.registry import register
+from tuneforge.data.example import Example
+from tuneforge.data._file_source import FileSource
+from tuneforge.data._records import RecordError, require_str
 
 
 @register("data_builder", "alpaca")

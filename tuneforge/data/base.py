@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Literal, Protocol
 
-from ..text.example import Example
+from tuneforge.data.example import Example
 
 Splits = dict[str, list[Example]]  # "train", "val" and optionally "test"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError, ConfigIssue
-from ..registry import register
-from ..text.example import Example
-from ._file_source import FileSource
-from ._records import RecordError
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.registry import register
+from tuneforge.data.example import Example
+from tuneforge.data._file_source import FileSource
+from tuneforge.data._records import RecordError
 
 STYLES = ("auto", "messages", "sharegpt")
 ROLE_NAMES = {"system": "system", "user": "user", "human": "user", "assistant": "assistant",

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import random
 
-from ..errors import ConfigError, ConfigIssue
-from ..registry import register
-from ..text.example import Example
-from .base import Splits
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.registry import register
+from tuneforge.data.example import Example
+from tuneforge.data.base import Splits
 
 FIRST = ("Nadia Omar Lucia Kenji Priya Mateo Ingrid Tariq Chloe Dmitri Amara Felix Sofia Ravi Helga "
          "Jonas Mei Pablo Zara Hugo Elena Kwame Yuki Lars Fatima Diego Anika Oscar Leila Tomas Ines "

@@ -10,12 +10,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..errors import ConfigError, ConfigIssue, TuneforgeError
-from ..registry import bind
-from ..registry import register
-from ..text.example import Example
-from ._records import RejectLog
-from .base import Splits
+from tuneforge.errors import ConfigError, ConfigIssue, TuneforgeError
+from tuneforge.binding import bind
+from tuneforge.registry import register
+from tuneforge.data.example import Example
+from tuneforge.data._records import RejectLog
+from tuneforge.data.base import Splits
 
 
 @register("data_builder", "mix")
@@ -102,7 +102,7 @@ class Mix:
 
 
 def _params(name: Any) -> set[str]:
-    from ..registry import get
+    from tuneforge.registry import get
 
     try:
         return set(get("data_builder", name).signature.parameters)

@@ -7,11 +7,11 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError, ConfigIssue
-from ..registry import register
-from ..text.example import Example
-from ._file_source import FileSource
-from ._records import RecordError
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.registry import register
+from tuneforge.data.example import Example
+from tuneforge.data._file_source import FileSource
+from tuneforge.data._records import RecordError
 
 #: task -> (record fields by placeholder, instruction templates, whether answers are labels)
 PRESETS: dict[str, dict[str, Any]] = {

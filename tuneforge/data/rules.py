@@ -10,10 +10,10 @@ import random
 import string
 from typing import Callable
 
-from ..errors import ConfigError, ConfigIssue
-from ..registry import register
-from ..text.example import Example
-from .base import Splits
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.registry import register
+from tuneforge.data.example import Example
+from tuneforge.data.base import Splits
 
 RULES: dict[str, Callable[[str], str]] = {
     "reverse": lambda w: w[::-1],

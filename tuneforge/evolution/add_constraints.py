@@ -1,8 +1,8 @@
 """In-depth evolving: add one more constraint or requirement."""
 from __future__ import annotations
 
-from ..registry import register
-from ._templates import DepthOp
+from tuneforge.registry import register
+from tuneforge.evolution._templates import DepthOp
 
 METHOD = "Please add one more constraints/requirements into #Given Prompt#"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import random
 
-from ..registry import register
-from ._templates import DEPTH
+from tuneforge.registry import register
+from tuneforge.evolution._templates import DEPTH
 
 METHOD = "You must add {format} format data as input data in #Rewritten Prompt#."
 FORMATS = ["XML", "SQL database", "Python code", "HTML page", "Shell cmd", "JSON data", "Markdown",

@@ -1,8 +1,8 @@
 """In-depth evolving: replace general concepts with more specific ones."""
 from __future__ import annotations
 
-from ..registry import register
-from ._templates import DepthOp
+from tuneforge.registry import register
+from tuneforge.evolution._templates import DepthOp
 
 METHOD = "Please replace general concepts with more specific concepts."
 

@@ -1,8 +1,8 @@
 """In-depth evolving: deepen the inquiry."""
 from __future__ import annotations
 
-from ..registry import register
-from ._templates import DepthOp
+from tuneforge.registry import register
+from tuneforge.evolution._templates import DepthOp
 
 METHOD = ("If #Given Prompt# contains inquiries about certain issues, the depth and breadth of the "
           "inquiry can be increased.")

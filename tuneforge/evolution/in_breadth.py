@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import random
 
-from ..registry import register
-from ._templates import BREADTH
+from tuneforge.registry import register
+from tuneforge.evolution._templates import BREADTH
 
 
 @register("evolution_op", "in_breadth")

@@ -1,8 +1,8 @@
 """In-depth evolving: ask explicitly for multiple-step reasoning."""
 from __future__ import annotations
 
-from ..registry import register
-from ._templates import DepthOp
+from tuneforge.registry import register
+from tuneforge.evolution._templates import DepthOp
 
 METHOD = ("If #Given Prompt# can be solved with just a few simple thinking processes, you can rewrite it "
           "to explicitly request multiple-step reasoning.")

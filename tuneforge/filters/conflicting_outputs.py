@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Sequence
 
-from ..registry import register
-from .base import Record, norm
+from tuneforge.registry import register
+from tuneforge.filters.base import Record, norm
 
 
 @register("filter", "conflicting_outputs")

@@ -5,8 +5,8 @@ import string
 import unicodedata
 from typing import Sequence
 
-from ..registry import register
-from .base import Record
+from tuneforge.registry import register
+from tuneforge.filters.base import Record
 
 
 @register("filter", "format")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from ..registry import register
-from .base import Record
+from tuneforge.registry import register
+from tuneforge.filters.base import Record
 
 #: Self-Instruct's list of keywords.
 DEFAULT_KEYWORDS = ["image", "images", "graph", "graphs", "picture", "pictures", "file", "files",

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..registry import register
-from .base import Record
+from tuneforge.registry import register
+from tuneforge.filters.base import Record
 
 
 @register("filter", "length")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from ..registry import register
-from .base import Record, norm
+from tuneforge.registry import register
+from tuneforge.filters.base import Record, norm
 
 _LEFTOVER = re.compile(r"^\s*(Task\s*\d*:|Example\s+\d+|Class label:|Output:|Input:)", re.M)
 

@@ -14,8 +14,8 @@ from typing import Callable, Literal, Sequence
 
 import numpy as np
 
-from ..registry import register
-from .base import Record
+from tuneforge.registry import register
+from tuneforge.filters.base import Record
 
 Tokenizer = Literal["default", "unicode"]
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"

@@ -7,8 +7,8 @@ from typing import Any
 
 import lightning.pytorch as pl
 
-from ..evaluation.evaluate import evaluate
-from ..evaluation.generate import GenerationSettings
+from tuneforge.metrics.evaluate import evaluate
+from tuneforge.inference.generate import GenerationSettings
 
 
 class GenerationEval(pl.Callback):

@@ -21,7 +21,7 @@ def mlflow_logger(save_dir: str, experiment_name: str = "tuneforge", **kwargs: A
         from lightning.pytorch.loggers import MLFlowLogger
         import mlflow  # noqa: F401
     except ImportError:
-        from ..errors import TuneforgeError
+        from tuneforge.errors import TuneforgeError
 
         raise TuneforgeError("logger=mlflow needs the mlflow package: pip install 'tuneforge[mlflow]'") from None
     os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
@@ -34,7 +34,7 @@ def tensorboard_logger(save_dir: str, **kwargs: Any) -> Any:
     try:
         import tensorboard  # noqa: F401
     except ImportError:
-        from ..errors import TuneforgeError
+        from tuneforge.errors import TuneforgeError
 
         raise TuneforgeError("logger=tensorboard needs the tensorboard package: "
                              "pip install 'tuneforge[tensorboard]'") from None

@@ -7,11 +7,11 @@ from typing import Any, Callable
 import lightning.pytorch as pl
 import torch
 
-from ..scheduler.base import Scheduler, lambda_lr
-from .data import packed_attention_mask
+from tuneforge.scheduler.base import Scheduler, lambda_lr
+from tuneforge.render.collate import packed_attention_mask
+from tuneforge.render.encode import IGNORE_INDEX
 
 NO_DECAY_HINTS = ("bias", "norm", "ln_", "layernorm")
-IGNORE_INDEX = -100
 # Architectures whose logits are exactly lm_head(last hidden state) (no scaling, no soft-capping).
 FUSED_MODEL_TYPES = frozenset({"llama", "mistral", "qwen2", "qwen3"})
 # PEFT types whose PeftModel forward only calls the base model (AdaLoRA adds a regulariser to the
@@ -143,7 +143,7 @@ class SFTModule(pl.LightningModule):
         if "segment_ids" not in batch:
             return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
         if is_prompt_learning(self.model):
-            from ..errors import TuneforgeError
+            from tuneforge.errors import TuneforgeError
 
             raise TuneforgeError("data.packing=true does not work with prompt-learning PEFT methods "
                                  "(prefix, prompt, ptuning, ptuning_free): use data.group_by_length=true")

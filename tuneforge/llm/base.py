@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
-from ..errors import TuneforgeError
+from tuneforge.errors import TuneforgeError
 
 
 @dataclass

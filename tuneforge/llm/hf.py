@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, Sequence
 
-from ..registry import register
-from .base import Completion, LLMStats
+from tuneforge.registry import register
+from tuneforge.llm.base import Completion, LLMStats
 
 
 @register("llm", "hf")
@@ -39,11 +39,11 @@ class HFBackend:
             if self.threads:
                 torch.set_num_threads(self.threads)
             if self.model_name == "tiny":
-                from ..model.tiny import TinyModel
+                from tuneforge.model.tiny import TinyModel
 
                 model, tokenizer = TinyModel(**self.tiny).build()
             else:
-                from ..model.hf import HFModel
+                from tuneforge.model.hf import HFModel
 
                 model, tokenizer = HFModel(self.model_name, dtype=self.dtype,
                                            trust_remote_code=self.trust_remote_code).build()
@@ -62,7 +62,7 @@ class HFBackend:
                  stop: Sequence[str] | None = None) -> list[Completion]:
         import torch
 
-        from ..evaluation.generate import cut_at_stop
+        from tuneforge.inference.generate import cut_at_stop
 
         model, tok = self.load()
         temperature = self.temperature if temperature is None else temperature

@@ -19,8 +19,8 @@ import random
 import time
 from typing import Any, Literal, Sequence
 
-from ..registry import register
-from .base import Completion, LLMFatalError, LLMStats
+from tuneforge.registry import register
+from tuneforge.llm.base import Completion, LLMFatalError, LLMStats
 
 log = logging.getLogger("tuneforge.llm.openai")
 

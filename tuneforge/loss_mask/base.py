@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..text.templates import Span
+from tuneforge.template.base import Span
 
 
 class LossMasker(Protocol):

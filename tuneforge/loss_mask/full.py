@@ -1,8 +1,8 @@
 """Train every token (language modelling on the whole rendered text; padding is never trained)."""
 from __future__ import annotations
 
-from ..registry import register
-from ..text.templates import Span
+from tuneforge.registry import register
+from tuneforge.template.base import Span
 
 
 @register("loss_masker", "full")

@@ -1,8 +1,8 @@
 """Train only the final assistant turn; earlier replies are context, like the prompt."""
 from __future__ import annotations
 
-from ..registry import register
-from ..text.templates import Span
+from tuneforge.registry import register
+from tuneforge.template.base import Span
 
 
 @register("loss_masker", "last_turn")

@@ -1,8 +1,8 @@
 """Train every assistant turn of a conversation (the seed's multi-turn loss): system and user not."""
 from __future__ import annotations
 
-from ..registry import register
-from ..text.templates import Span
+from tuneforge.registry import register
+from tuneforge.template.base import Span
 
 
 @register("loss_masker", "multi_turn")

@@ -6,8 +6,8 @@ conf/train.yaml). Use `last_turn` to train only the final reply of a dialogue.
 """
 from __future__ import annotations
 
-from ..registry import register
-from .multi_turn import MultiTurn
+from tuneforge.registry import register
+from tuneforge.loss_mask.multi_turn import MultiTurn
 
 
 @register("loss_masker", "output_only")

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..text.example import Example
-from ..text.templates import Template
+from tuneforge.data.example import Example
+from tuneforge.template.base import Template
 
 
 @dataclass

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..errors import TuneforgeError
-from ..registry import register
-from .base import EvalInputs
+from tuneforge.errors import TuneforgeError
+from tuneforge.registry import register
+from tuneforge.metrics.base import EvalInputs
 
 
 @register("metric", "choice_accuracy")
@@ -20,10 +20,10 @@ class ChoiceAccuracy:
         self.normalize = normalize
 
     def compute(self, inputs: EvalInputs) -> float:
-        from ..evaluation.likelihood import token_logprobs
-        from ..loss_mask.last_turn import LastTurn
-        from ..text.encode import encode
-        from ..text.example import Example
+        from tuneforge.inference.likelihood import token_logprobs
+        from tuneforge.loss_mask.last_turn import LastTurn
+        from tuneforge.render.encode import encode
+        from tuneforge.data.example import Example
 
         masker, encoded, owners = LastTurn(), [], []
         for i, ex in enumerate(inputs.examples):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 import string
 
-from ..registry import register
-from .base import EvalInputs
+from tuneforge.registry import register
+from tuneforge.metrics.base import EvalInputs
 
 
 @register("metric", "exact_match")

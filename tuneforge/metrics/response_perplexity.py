@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from ..registry import register
-from .base import EvalInputs
+from tuneforge.registry import register
+from tuneforge.metrics.base import EvalInputs
 
 
 @register("metric", "response_perplexity")
@@ -15,9 +15,9 @@ class ResponsePerplexity:
     needs_generation = False
 
     def compute(self, inputs: EvalInputs) -> float:
-        from ..evaluation.likelihood import token_logprobs
-        from ..loss_mask.last_turn import LastTurn
-        from ..text.encode import encode
+        from tuneforge.inference.likelihood import token_logprobs
+        from tuneforge.loss_mask.last_turn import LastTurn
+        from tuneforge.render.encode import encode
 
         masker = LastTurn()
         encoded = [encode(ex, inputs.tokenizer, inputs.template, masker, max_length=10**9)

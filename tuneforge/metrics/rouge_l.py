@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..registry import register
-from .base import EvalInputs
+from tuneforge.registry import register
+from tuneforge.metrics.base import EvalInputs
 
 
 @register("metric", "rouge_l")
@@ -20,7 +20,7 @@ class RougeL:
     def scores(self, predictions: list[str], references: list[str]) -> list[float]:
         from rapidfuzz.distance import LCSseq
 
-        from ..filters.rouge_l import RougeIndex
+        from tuneforge.filters.rouge_l import RougeIndex
 
         index, out = RougeIndex(self.tokenizer), []
         for pred, ref in zip(predictions, references):

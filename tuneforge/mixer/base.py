@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import Protocol
 
-from ..errors import ConfigError, ConfigIssue
+from tuneforge.errors import ConfigError, ConfigIssue
 
 Pick = tuple[str, int]  # (source name, index into that source's training examples)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import random
 
-from ..registry import register
-from .base import Pick
+from tuneforge.registry import register
+from tuneforge.mixer.base import Pick
 
 
 @register("mixer", "concat")

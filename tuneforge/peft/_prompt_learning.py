@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._hf import AdapterFiles
+from tuneforge.peft._hf import AdapterFiles
 
 
 class PeftPromptLearning(AdapterFiles):

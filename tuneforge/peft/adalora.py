@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import ConfigError, ConfigIssue
-from ..registry import register
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.registry import register
 
 IMPORTANCE = ("magnitude", "sensitivity", "smoothed")
 
@@ -45,7 +45,7 @@ class AdaLora:
         return tinit, tfinal
 
     def apply(self, model: Any, tokenizer: Any = None) -> Any:
-        from ._hf import quiet_bitsandbytes
+        from tuneforge.peft._hf import quiet_bitsandbytes
 
         quiet_bitsandbytes()
         from peft import AdaLoraConfig, get_peft_model
@@ -58,24 +58,24 @@ class AdaLora:
                                lora_dropout=self.dropout, target_modules=self.target_modules,
                                total_step=total, task_type="CAUSAL_LM")
         model = get_peft_model(model, config)
-        from ._adalora import install_allocator
+        from tuneforge.peft._adalora import install_allocator
 
         install_allocator(model, self.importance)
         return model
 
     def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
-        from ._adalora import write_rank_report
-        from ._hf import save_adapter
+        from tuneforge.peft._adalora import write_rank_report
+        from tuneforge.peft._hf import save_adapter
 
         saved = save_adapter(model, tokenizer, out_dir)
         return saved | write_rank_report(model, self.init_r, Path(out_dir))
 
     def load(self, model: Any, out_dir: Path) -> Any:
-        from ._hf import load_adapter
+        from tuneforge.peft._hf import load_adapter
 
         return load_adapter(model, Path(out_dir) / "adapter")
 
     def callbacks(self) -> list:
-        from ._adalora import AdaLoraAllocation
+        from tuneforge.peft._adalora import AdaLoraAllocation
 
         return [AdaLoraAllocation(self)]

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import TuneforgeError
-from ..registry import register
+from tuneforge.errors import TuneforgeError
+from tuneforge.registry import register
 
 CONFIG_FILE = "adapter_config.json"
 WEIGHTS_FILE = "adapters.safetensors"
@@ -39,7 +39,7 @@ class Adapter:
                  attention_module: str = "self_attn", mlp_module: str = "mlp"):
         unknown = [p for p in positions if p not in ("attention", "mlp")]
         if unknown or not positions:
-            from ..errors import ConfigError, ConfigIssue
+            from tuneforge.errors import ConfigError, ConfigIssue
 
             raise ConfigError(ConfigIssue("peft.positions", f"expected a non-empty subset of [attention, mlp], "
                                                             f"got {list(positions)}"))
@@ -52,7 +52,7 @@ class Adapter:
                 "mlp_module": self.mlp_module}
 
     def apply(self, model: Any, tokenizer: Any = None) -> Any:
-        from ._bottleneck import add_adapters
+        from tuneforge.peft._bottleneck import add_adapters
 
         for p in model.parameters():
             p.requires_grad_(False)

@@ -1,8 +1,8 @@
 """DoRA through peft: W = m * (W0 + B A) / ||W0 + B A|| (magnitude and direction trained apart)."""
 from __future__ import annotations
 
-from ..registry import register
-from .lora import Lora
+from tuneforge.registry import register
+from tuneforge.peft.lora import Lora
 
 
 @register("peft", "dora")

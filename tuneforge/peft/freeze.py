@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, ConfigIssue
-from ..registry import register
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.registry import register
 
 LAYER_INDEX = re.compile(r"\.(?:layers|h|layer|blocks)\.(\d+)\.")
 

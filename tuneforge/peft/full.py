@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..registry import register
+from tuneforge.registry import register
 
 
 @register("peft", "full")

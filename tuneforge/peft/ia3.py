@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..registry import register
-from ._hf import AdapterFiles
+from tuneforge.registry import register
+from tuneforge.peft._hf import AdapterFiles
 
 
 @register("peft", "ia3")

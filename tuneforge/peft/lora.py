@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..registry import register
+from tuneforge.registry import register
 
 
 @register("peft", "lora")
@@ -44,7 +44,7 @@ class Lora:
         return saved
 
     def load(self, model: Any, out_dir: Path) -> Any:
-        from ._hf import load_adapter
+        from tuneforge.peft._hf import load_adapter
 
         return load_adapter(model, Path(out_dir) / "adapter")
 

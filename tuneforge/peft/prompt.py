@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ConfigError, ConfigIssue
-from ..registry import register
-from ._prompt_learning import PeftPromptLearning
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.registry import register
+from tuneforge.peft._prompt_learning import PeftPromptLearning
 
 
 @register("peft", "prompt")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ..registry import register
-from ._prompt_learning import PeftPromptLearning
+from tuneforge.registry import register
+from tuneforge.peft._prompt_learning import PeftPromptLearning
 
 
 @register("peft", "ptuning")

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import ConfigError, ConfigIssue
-from ..registry import register
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.registry import register
 
 CONFIG_FILE = "ptuning_free_config.json"
 WEIGHTS_FILE = "prompt_encoder.safetensors"
@@ -49,7 +49,7 @@ class FreeFormPTuning:
         return self._wrap(model, self.placeholder_id(tokenizer), len(tokenizer))
 
     def _wrap(self, model: Any, placeholder_id: int, vocab: int) -> Any:
-        from ._virtual_tokens import PromptEncoder, VirtualTokenEmbedding
+        from tuneforge.peft._virtual_tokens import PromptEncoder, VirtualTokenEmbedding
 
         if model.get_input_embeddings().num_embeddings < vocab:
             model.resize_token_embeddings(vocab, mean_resizing=False)

@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from ..registry import register
-from .lora import Lora
+from tuneforge.registry import register
+from tuneforge.peft.lora import Lora
 
 
 def quantize_linears(model: Any, *, quant_type: str = "nf4", double_quant: bool = True,
@@ -16,7 +16,7 @@ def quantize_linears(model: Any, *, quant_type: str = "nf4", double_quant: bool 
     bitsandbytes Linear4bit holding the same weights quantised; works on models built in memory."""
     import torch
 
-    from ._hf import quiet_bitsandbytes
+    from tuneforge.peft._hf import quiet_bitsandbytes
 
     quiet_bitsandbytes()
     import bitsandbytes as bnb
@@ -78,7 +78,7 @@ class QLora(Lora):
         return saved | {"quantization": str(path)}
 
     def load(self, model: Any, out_dir: Path) -> Any:
-        from ._hf import load_adapter
+        from tuneforge.peft._hf import load_adapter
 
         adapter = Path(out_dir) / "adapter"
         quant = json.loads((adapter / "tuneforge_qlora.json").read_text())

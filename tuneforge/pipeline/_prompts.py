@@ -16,7 +16,7 @@ import random
 import re
 from typing import Sequence
 
-from ._seeds import SeedTask
+from tuneforge.pipeline._seeds import SeedTask
 
 INSTRUCTION_HEADER = "Come up with a series of tasks:\n\n"
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import TuneforgeError
+from tuneforge.errors import TuneforgeError
 
 BUILTIN = Path(__file__).resolve().parent.parent / "assets" / "seed_tasks.jsonl"
 

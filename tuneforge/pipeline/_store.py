@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import TuneforgeError
+from tuneforge.errors import TuneforgeError
 
 
 class JsonlLog:

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
-from ..errors import TuneforgeError
-from ..filters.base import Filter, Record, Reject, apply_filters
-from ._store import JsonlLog
+from tuneforge.errors import TuneforgeError
+from tuneforge.filters.base import Filter, Record, Reject, apply_filters
+from tuneforge.pipeline._store import JsonlLog
 
 if TYPE_CHECKING:
-    from ..evolution.base import EvolutionOp
-    from ..llm.base import LLM
+    from tuneforge.evolution.base import EvolutionOp
+    from tuneforge.llm.base import LLM
 
 
 @dataclass

@@ -17,12 +17,12 @@ import random
 from pathlib import Path
 from typing import Any
 
-from ..errors import TuneforgeError
-from ..filters.base import Reject
-from ..registry import register
-from . import _elimination as E
-from ._seeds import load_seed_tasks
-from .base import Progress, RunContext, Stalled, prompt_hash
+from tuneforge.errors import TuneforgeError
+from tuneforge.filters.base import Reject
+from tuneforge.registry import register
+from tuneforge.pipeline import _elimination as E
+from tuneforge.pipeline._seeds import load_seed_tasks
+from tuneforge.pipeline.base import Progress, RunContext, Stalled, prompt_hash
 
 
 def _source(path: str | None, limit: int | None) -> list[dict[str, Any]]:

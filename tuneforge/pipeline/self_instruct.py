@@ -12,12 +12,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..errors import TuneforgeError
-from ..filters.base import Reject
-from ..registry import register
-from . import _prompts as P
-from ._seeds import SeedTask, load_seed_tasks
-from .base import Progress, RunContext, Stalled, prompt_hash
+from tuneforge.errors import TuneforgeError
+from tuneforge.filters.base import Reject
+from tuneforge.registry import register
+from tuneforge.pipeline import _prompts as P
+from tuneforge.pipeline._seeds import SeedTask, load_seed_tasks
+from tuneforge.pipeline.base import Progress, RunContext, Stalled, prompt_hash
 
 
 @register("pipeline", "self_instruct")

@@ -1,8 +1,8 @@
 """Linear warm-up then linear decay to zero."""
 from __future__ import annotations
 
-from ..registry import register
-from .base import warmup_length, warmup_multiplier
+from tuneforge.registry import register
+from tuneforge.scheduler.base import warmup_length, warmup_multiplier
 
 
 @register("scheduler", "linear")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from ..registry import register
-from .base import warmup_length, warmup_multiplier
+from tuneforge.registry import register
+from tuneforge.scheduler.base import warmup_length, warmup_multiplier
 
 
 @register("scheduler", "warmup_cosine")

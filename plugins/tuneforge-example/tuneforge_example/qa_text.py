@@ -17,7 +17,7 @@ from pathlib import Path
 from tuneforge.data.base import Splits
 from tuneforge.errors import ConfigError, ConfigIssue, TuneforgeError
 from tuneforge.registry import register
-from tuneforge.text.example import Example
+from tuneforge.data.example import Example
 
 
 def parse(text: str, source: str = "<text>") -> list[tuple[int, str, str]]:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tuneforge.errors import ConfigError
-from tuneforge.registry import build
+from tuneforge.binding import build
 
 
 def write_jsonl(path, rows):

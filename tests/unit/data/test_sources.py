@@ -10,9 +10,9 @@ import pytest
 from tuneforge.data.base import LoaderSettings
 from tuneforge.errors import ConfigError, TuneforgeError
 from tuneforge.loss_mask.multi_turn import MultiTurn
-from tuneforge.registry import build
-from tuneforge.text.dataset import prepare_data
-from tuneforge.text.templates import TEMPLATES
+from tuneforge.binding import build
+from tuneforge.render.prepare import prepare_data
+from tuneforge.template.named import TEMPLATES
 
 GOOD = [{"instruction": f"reverse w{i}", "input": "", "output": f"{i}w"} for i in range(20)]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from tuneforge import registry
+from tuneforge import binding, registry
 
 DEPTH = {"add_constraints": "add one more constraints/requirements",
          "deepening": "the depth and breadth of the inquiry can be increased",
@@ -13,7 +13,7 @@ DEPTH = {"add_constraints": "add one more constraints/requirements",
 
 
 def build(name, **kw):
-    return registry.build("evolution_op", {"name": name, **kw}, f"evolution.{name}")
+    return binding.build("evolution_op", {"name": name, **kw}, f"evolution.{name}")
 
 
 def test_the_six_operators_and_their_prompts():

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from tests.conftest import make_tiny
-from tuneforge import registry
+from tuneforge import binding
 from tuneforge.data.base import LoaderSettings
-from tuneforge.lightning.data import Collator, make_loader
+from tuneforge.lightning.loaders import make_loader
+from tuneforge.render.collate import Collator
 from tuneforge.lightning.module import parameter_groups
-from tuneforge.text.encode import IGNORE_INDEX, encode
-from tuneforge.text.example import Example
-from tuneforge.text.templates import get_template
+from tuneforge.render.encode import IGNORE_INDEX, encode
+from tuneforge.data.example import Example
+from tuneforge.template.named import get_template
 
 
 def test_no_weight_decay_on_biases_and_norms():
@@ -33,7 +34,7 @@ def test_frozen_parameters_are_not_optimized():
 
 def test_eos_is_trained_although_pad_equals_eos(byte_tokenizer):
     assert byte_tokenizer.pad_token_id == byte_tokenizer.eos_token_id
-    masker = registry.build("loss_masker", {"name": "output_only"}, "loss_mask")
+    masker = binding.build("loss_masker", {"name": "output_only"}, "loss_mask")
     ex = Example.single_turn("reverse abc", "cba")
     enc = encode(ex, byte_tokenizer, get_template("plain"), masker, max_length=64)
     trained = [t for t, label in zip(enc.input_ids, enc.labels) if label != IGNORE_INDEX]
@@ -48,7 +49,7 @@ def test_eos_is_trained_although_pad_equals_eos(byte_tokenizer):
 
 
 def test_train_loader_order_depends_only_on_the_seed(byte_tokenizer):
-    masker = registry.build("loss_masker", {"name": "full"}, "loss_mask")
+    masker = binding.build("loss_masker", {"name": "full"}, "loss_mask")
     encoded = [encode(Example.single_turn(f"w{i}", "x"), byte_tokenizer, get_template("plain"), masker, 32)
                for i in range(20)]
     settings = LoaderSettings(batch_size=4)
@@ -67,7 +68,7 @@ def test_a_model_loaded_in_eval_mode_trains_in_train_mode(byte_tokenizer):
 
     model, tok = make_tiny()
     model.eval()  # as from_pretrained returns it
-    masker = registry.build("loss_masker", {"name": "full"}, "loss_mask")
+    masker = binding.build("loss_masker", {"name": "full"}, "loss_mask")
     encoded = [encode(Example.single_turn(f"w{i}", "x"), tok, get_template("plain"), masker, 32) for i in range(8)]
     seen = []
 
@@ -75,7 +76,7 @@ def test_a_model_loaded_in_eval_mode_trains_in_train_mode(byte_tokenizer):
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
             seen.append(all(m.training for m in pl_module.model.modules()))
 
-    sched = registry.build("scheduler", {"name": "constant"}, "scheduler")
+    sched = binding.build("scheduler", {"name": "constant"}, "scheduler")
     module = SFTModule(model, lambda params: torch.optim.AdamW(params, lr=1e-3), sched)
     trainer = pl.Trainer(max_steps=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                          callbacks=[Probe()],

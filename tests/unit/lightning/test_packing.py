@@ -9,22 +9,22 @@ import pytest
 import torch
 
 from tests.conftest import make_tiny
-from tuneforge import registry
+from tuneforge import binding
 from tuneforge.data.base import LoaderSettings
 from tuneforge.errors import TuneforgeError
-from tuneforge.lightning.data import (Collator, LengthGroupedSampler, PackingCollator, make_loader,
-                                      pack_rows, packed_attention_mask)
+from tuneforge.lightning.loaders import LengthGroupedSampler, make_loader
+from tuneforge.render.collate import Collator, PackingCollator, pack_rows, packed_attention_mask
 from tuneforge.lightning.module import SFTModule, fused_parts, linear_cross_entropy
-from tuneforge.text.encode import IGNORE_INDEX, encode
-from tuneforge.text.example import Example
-from tuneforge.text.templates import get_template
+from tuneforge.render.encode import IGNORE_INDEX, encode
+from tuneforge.data.example import Example
+from tuneforge.template.named import get_template
 
 torch.set_num_threads(1)
 WORDS = ["abc", "hello world", "xy", "packing rows", "q", "a longer reply here", "sort me", "zz top"]
 
 
 def encoded(tokenizer, n=len(WORDS), mask="output_only"):
-    masker = registry.build("loss_masker", {"name": mask}, "loss_mask")
+    masker = binding.build("loss_masker", {"name": mask}, "loss_mask")
     words = [WORDS[i % len(WORDS)] + "x" * (i // len(WORDS) % 13) for i in range(n)]  # distinct lengths
     return [encode(Example.single_turn(f"reverse {w}", w[::-1]), tokenizer, get_template("plain"), masker, 64)
             for w in words]
@@ -134,7 +134,7 @@ def test_packed_loss_and_gradients_equal_the_padded_ones(byte_tokenizer, fused):
 
 def test_fused_loss_equals_the_models_own_loss_with_lora(byte_tokenizer):
     model, tok = make_tiny()
-    model = registry.build("peft", {"name": "lora", "r": 4, "dropout": 0.0}, "peft").apply(model, tok)
+    model = binding.build("peft", {"name": "lora", "r": 4, "dropout": 0.0}, "peft").apply(model, tok)
     decoder_head = fused_parts(model)
     assert decoder_head is not None
     batch = Collator(tok.pad_token_id)(encoded(tok))
@@ -178,13 +178,13 @@ def test_fused_loss_in_chunks_is_exact(monkeypatch, byte_tokenizer):
 def test_methods_that_change_the_loss_or_inputs_keep_the_models_loss(byte_tokenizer, method):
     model, tok = make_tiny()
     extra = {"total_step": 10} if method == "adalora" else {}
-    model = registry.build("peft", {"name": method, **extra}, "peft").apply(model, tok)
+    model = binding.build("peft", {"name": method, **extra}, "peft").apply(model, tok)
     assert fused_parts(model) is None
 
 
 def test_packing_refuses_prompt_learning(byte_tokenizer):
     model, tok = make_tiny()
-    model = registry.build("peft", {"name": "prompt"}, "peft").apply(model, tok)
+    model = binding.build("peft", {"name": "prompt"}, "peft").apply(model, tok)
     batch = PackingCollator(tok.pad_token_id, 64)(encoded(tok))
     with pytest.raises(TuneforgeError, match="packing"):
         SFTModule(model, None, None).loss(batch)

@@ -14,10 +14,10 @@ def test_plugin_registers_vllm_and_its_config_binds():
     code = """
 import sys, yaml
 import tuneforge_vllm
-from tuneforge import registry
+from tuneforge import binding
 cfg = yaml.safe_load(open(sys.argv[1]))
 cfg["model"] = "/models/x"
-b = registry.bind("llm", cfg, "llm")
+b = binding.bind("llm", cfg, "llm")
 assert b.entry.name == "vllm" and "vllm" not in sys.modules, sys.modules.get("vllm")
 print(tuneforge_vllm.CONFIG_DIR, sorted(b.kwargs))
 """

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.text._bpe import CHATML_GEN, bpe_tokenizer
-from tests.unit.text._chats import CONVERSATIONS, trained_text
+from tests.unit.template._bpe import CHATML_GEN, bpe_tokenizer
+from tests.unit.template._chats import CONVERSATIONS, trained_text
 from tuneforge.loss_mask.full import Full
 from tuneforge.loss_mask.last_turn import LastTurn
 from tuneforge.loss_mask.multi_turn import MultiTurn
 from tuneforge.loss_mask.output_only import OutputOnly
-from tuneforge.text.encode import IGNORE_INDEX, encode
-from tuneforge.text.example import Example
-from tuneforge.text.templates import TEMPLATES, get_template
+from tuneforge.render.encode import IGNORE_INDEX, encode
+from tuneforge.data.example import Example
+from tuneforge.template.named import TEMPLATES, get_template
 
 def tokenizers():
     from tuneforge.model.byte_tokenizer import byte_tokenizer
@@ -97,7 +97,7 @@ def test_eos_is_trained_when_pad_equals_eos(byte_tok):
 
 def test_eos_label_survives_padding_when_pad_equals_eos(byte_tok):
     """Padding positions get -100 from the collator, the real EOS keeps its label."""
-    from tuneforge.lightning.data import Collator
+    from tuneforge.render.collate import Collator
 
     short, long = (encode(Example(CONVERSATIONS[n]), byte_tok, get_template("chat_template", byte_tok),
                           MultiTurn(), 10_000) for n in ("single", "system_multi"))

@@ -7,14 +7,14 @@ import pytest
 import torch
 
 from tests.conftest import make_tiny
-from tuneforge import registry
+from tuneforge import binding
 from tuneforge.metrics.base import EvalInputs
-from tuneforge.text.example import Example
-from tuneforge.text.templates import get_template
+from tuneforge.data.example import Example
+from tuneforge.template.named import get_template
 
 
 def metric(name: str, **kw):
-    return registry.build("metric", {"name": name, **kw}, f"metrics.{name}")
+    return binding.build("metric", {"name": name, **kw}, f"metrics.{name}")
 
 
 def inputs(pairs, predictions=None, **kw) -> EvalInputs:

@@ -16,9 +16,9 @@ from tuneforge.mixer.balanced import Balanced
 from tuneforge.mixer.concat import Concat
 from tuneforge.mixer.ratio import Ratio
 from tuneforge.mixer.temperature import Temperature
-from tuneforge.registry import build
-from tuneforge.text.dataset import prepare_data
-from tuneforge.text.templates import TEMPLATES
+from tuneforge.binding import build
+from tuneforge.render.prepare import prepare_data
+from tuneforge.template.named import TEMPLATES
 
 SIZES = {"big": 9000, "mid": 900, "small": 90}
 ONES = {n: 1.0 for n in SIZES}

@@ -15,6 +15,6 @@ def small_cfg(compose, run_dir: Path, *overrides: str):
 
 
 def train_small(compose, run_dir: Path, *overrides: str) -> dict:
-    from tuneforge.train import train
+    from tuneforge.commands.train import train
 
     return train(small_cfg(compose, run_dir, *overrides))

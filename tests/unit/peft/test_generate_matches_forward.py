@@ -23,10 +23,10 @@ FREE_TEXTS = ["<|v|><|v|>reverse: stone<|v|>", "<|v|>sort: kiwi<|v|><|v|> ->"]
 def build_method(name: str):
     from omegaconf import OmegaConf
 
-    from tuneforge import registry
+    from tuneforge import binding
 
     node = OmegaConf.to_container(OmegaConf.load(CONF / f"{name}.yaml")) | SMALL.get(name, {})
-    return registry.build("peft", node, "peft")
+    return binding.build("peft", node, "peft")
 
 
 def perturbed(name: str, tokenizer):

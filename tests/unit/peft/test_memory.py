@@ -12,7 +12,7 @@ def expected_params() -> int:
 
 
 def test_full_fine_tuning_is_16P():
-    from tuneforge.memory import estimate
+    from tuneforge.analysis.memory import estimate
     from tuneforge.peft.full import FullFineTuning
 
     model = FullFineTuning().apply(make_tiny(hidden_size=H, num_layers=L)[0])
@@ -25,7 +25,7 @@ def test_full_fine_tuning_is_16P():
 
 
 def test_lora_is_2P_plus_16P_lora():
-    from tuneforge.memory import estimate
+    from tuneforge.analysis.memory import estimate
     from tuneforge.peft.lora import Lora
 
     model = Lora(r=R, dropout=0.0).apply(make_tiny(hidden_size=H, num_layers=L)[0])
@@ -38,7 +38,7 @@ def test_lora_is_2P_plus_16P_lora():
 
 
 def test_activation_formula_by_hand():
-    from tuneforge.memory import Dims, activation_bytes
+    from tuneforge.analysis.memory import Dims, activation_bytes
 
     dims = Dims(layers=L, hidden=H, kv=H, intermediate=I, vocab=V)
     per_token = L * (9 * H + 2 * H + 4 * I) + 3 * H + 3 * V

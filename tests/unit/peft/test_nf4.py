@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from tuneforge import nf4
+from tuneforge.analysis import nf4
 
 
 def test_code_book_matches_bitsandbytes():

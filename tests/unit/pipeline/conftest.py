@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture
 def run_generate(compose, tmp_path):
-    from tuneforge.generate import generate
+    from tuneforge.commands.generate import generate
 
     def run(server, overrides=(), run_dir: Path | None = None):
         run_dir = run_dir or tmp_path / "run"

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tuneforge import registry
+from tuneforge import binding, registry
 from tuneforge.errors import ConfigError, DuplicateComponentError, UnknownComponentError
 
 
@@ -45,7 +45,7 @@ def test_unknown_kind_rejected():
 
 def test_bind_reports_every_problem_with_its_path():
     with pytest.raises(ConfigError) as err:
-        registry.bind("peft", {"name": "lora", "rr": 4, "alpha": "big", "dropout": 0.1}, "peft")
+        binding.bind("peft", {"name": "lora", "rr": 4, "alpha": "big", "dropout": 0.1}, "peft")
     paths = {issue.path for issue in err.value.issues}
     assert paths == {"peft.rr", "peft.alpha"}
     text = str(err.value)
@@ -54,12 +54,12 @@ def test_bind_reports_every_problem_with_its_path():
 
 def test_bind_missing_required_key():
     with pytest.raises(ConfigError, match=r"model.name_or_path: missing required key"):
-        registry.bind("model", {"name": "hf"}, "model")
+        binding.bind("model", {"name": "hf"}, "model")
 
 
 def test_bind_unknown_component_is_a_config_error():
     with pytest.raises(ConfigError, match=r"scheduler.name: unknown scheduler 'cosine'"):
-        registry.bind("scheduler", {"name": "cosine"}, "scheduler")
+        binding.bind("scheduler", {"name": "cosine"}, "scheduler")
 
 
 @pytest.mark.parametrize("value,tp,ok", [
@@ -72,7 +72,7 @@ def test_check_type(value, tp, ok):
     from typing import Literal  # noqa: F401 (used by eval)
 
     hint = eval(tp) if isinstance(tp, str) else tp
-    assert registry.check_type(value, hint) is ok
+    assert binding.check_type(value, hint) is ok
 
 
 def test_loading_every_component_imports_no_heavy_library():

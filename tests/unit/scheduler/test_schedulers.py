@@ -6,14 +6,14 @@ import math
 import pytest
 import torch
 
-from tuneforge import registry
+from tuneforge import binding
 from tuneforge.scheduler.base import lambda_lr
 
 BASE_LR, TOTAL = 0.1, 40
 
 
 def lrs(name: str, **kw) -> list[float]:
-    sched = registry.build("scheduler", {"name": name, **kw}, "scheduler")
+    sched = binding.build("scheduler", {"name": name, **kw}, "scheduler")
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=BASE_LR)
     lr_sched = lambda_lr(opt, sched, TOTAL)
     seen = []

@@ -1,0 +1,125 @@
+"""`tuneforge generate`: synthetic instruction data into <run_dir>/generated.jsonl (resumable).
+
+Binds the `llm`, `pipeline`, `filters` and `evolution` config nodes, runs the pipeline (which resumes
+from the run directory's generated.jsonl), writes generate_stats.json (cumulative over resumes) and
+prints a table of requests, retries, failures, kept and dropped per filter.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from tuneforge.artifacts import write_json, write_resolved_config
+from tuneforge.errors import ConfigError, ConfigIssue, TuneforgeError
+from tuneforge.binding import bind
+from tuneforge.config.targets import check_targets
+
+STATS_FILE = "generate_stats.json"
+
+
+def assemble_generate(cfg: Any) -> dict[str, Any]:
+    """Bind every generate component (reporting all config problems at once) and build them."""
+    from omegaconf import OmegaConf
+
+    check_targets(cfg)
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    issues: list[ConfigIssue] = []
+    bound: dict[str, Any] = {}
+    for node, kind in (("llm", "llm"), ("pipeline", "pipeline")):
+        if not isinstance(plain.get(node), dict):
+            issues.append(ConfigIssue(node, f"missing: select a {kind} ({node}=...)"))
+            continue
+        try:
+            bound[node] = bind(kind, plain[node], node)
+        except ConfigError as err:
+            issues += err.issues
+    for node, kind in (("filters", "filter"), ("evolution", "evolution_op")):
+        bound[node] = []
+        for key, sub in (plain.get(node) or {}).items():
+            if sub is None:
+                continue
+            try:
+                bound[node].append(bind(kind, sub, f"{node}.{key}"))
+            except ConfigError as err:
+                issues += err.issues
+    if issues:
+        raise ConfigError(issues)
+    return {"llm": bound["llm"].build(), "pipeline": bound["pipeline"].build(),
+            "filters": [b.build() for b in bound["filters"]], "evolution": [b.build() for b in bound["evolution"]]}
+
+
+def generate(cfg: Any) -> dict[str, Any]:
+    from tuneforge.pipeline.base import RunContext
+
+    started = time.perf_counter()
+    run_dir = Path(cfg.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    parts = assemble_generate(cfg)
+    write_resolved_config(cfg, run_dir / "config.yaml")
+    ctx = RunContext(run_dir, parts["llm"], parts["filters"], parts["evolution"], seed=int(cfg.seed))
+    ctx.pipeline_name = parts["pipeline"].name
+    resumed = len(ctx.generated.records)
+    error: TuneforgeError | None = None
+    try:
+        parts["pipeline"].run(ctx)
+    except TuneforgeError as err:
+        error = err
+    finally:
+        parts["llm"].close()
+    stats = _merge_stats(run_dir, ctx, resumed, time.perf_counter() - started, error)
+    write_json(run_dir / STATS_FILE, stats)
+    print_table(stats, run_dir)
+    if error is not None:
+        raise error
+    return stats
+
+
+def _merge_stats(run_dir: Path, ctx: Any, resumed: int, seconds: float, error: Exception | None) -> dict:
+    path = run_dir / STATS_FILE
+    old = json.loads(path.read_text()) if path.exists() else {}
+    llm = ctx.llm.stats.as_dict()
+    errors = Counter(old.get("llm", {}).get("errors", {})) + Counter(llm["errors"])
+    stats = {
+        "pipeline": getattr(ctx, "pipeline_name", None) or old.get("pipeline"),
+        "model": ctx.llm.model_name,
+        "runs": old.get("runs", 0) + 1,
+        "records": len(ctx.generated.records),
+        "resumed_from": resumed,
+        "repaired_bytes": old.get("repaired_bytes", 0) + ctx.generated.repaired_bytes + ctx.rejects.repaired_bytes,
+        "llm": {k: old.get("llm", {}).get(k, 0) + llm[k] for k in ("requests", "retries", "failures")}
+        | {"errors": dict(errors)},
+        "prompts": dict(Counter(old.get("prompts", {})) + ctx.stages),
+        "kept": old.get("kept", 0) + ctx.kept,
+        "dropped": dict(Counter(old.get("dropped", {})) + ctx.dropped),
+        "seconds": round(old.get("seconds", 0.0) + seconds, 2),
+        "stopped": str(error) if error else None,
+    }
+    return stats
+
+
+def print_table(stats: dict, run_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"tuneforge generate: {stats['records']} records in {run_dir / 'generated.jsonl'}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    llm = stats["llm"]
+    rows = [("LLM requests", llm["requests"]), ("LLM retries", llm["retries"]), ("LLM failures", llm["failures"])]
+    rows += [(f"  errors: {k}", v) for k, v in sorted(llm["errors"].items())]
+    rows += [(f"prompts: {k}", v) for k, v in stats["prompts"].items()]
+    rows += [("kept", stats["kept"])]
+    rows += [(f"dropped: {k}", v) for k, v in sorted(stats["dropped"].items(), key=lambda kv: -kv[1])]
+    if stats["resumed_from"]:
+        rows.append(("resumed from", stats["resumed_from"]))
+    if stats["repaired_bytes"]:
+        rows.append(("torn bytes repaired", stats["repaired_bytes"]))
+    for what, count in rows:
+        table.add_row(what, str(count))
+    console = Console()
+    console.print(table)
+    if stats["stopped"]:
+        console.print(f"[red]{stats['stopped']}[/red]")

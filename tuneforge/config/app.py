@@ -1,0 +1,92 @@
+"""Hydra glue: the search path (plugins' config dirs), running a primary config as an app, composing.
+
+`train`, `preview`, ... are Hydra apps over `conf/<command>.yaml`; `-m`, `--cfg job`, `--help` and
+`hydra.run.dir=...` work as in any Hydra app.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+from tuneforge.config.paths import CONF_DIR
+
+_registered = False
+
+
+def register_search_path() -> None:
+    """Register (once) the SearchPathPlugin that adds every plugin's config directory."""
+    global _registered
+    if _registered:
+        return
+    from hydra.core.plugins import Plugins
+    from hydra.plugins.search_path_plugin import SearchPathPlugin
+
+    class TuneforgePluginSearchPath(SearchPathPlugin):
+        def manipulate_search_path(self, search_path) -> None:  # noqa: ANN001 (hydra's type)
+            for provider, path in plugin_config_dirs():
+                search_path.append(provider=f"tuneforge-plugin:{provider}", path=path)
+
+    Plugins.instance().register(TuneforgePluginSearchPath)
+    _registered = True
+
+
+def plugin_config_dirs() -> list[tuple[str, str]]:
+    """(provider, search-path entry) of each loaded plugin that ships configs. Registered explicitly
+    because Hydra 1.3 does not discover `hydra_plugins` namespace packages under an editable install."""
+    from tuneforge.registry import loaded_plugins
+
+    dirs = []
+    for plugin in loaded_plugins():
+        if plugin.config_dir:
+            path = plugin.config_dir if "://" in plugin.config_dir else f"file://{plugin.config_dir}"
+            dirs.append((plugin.provider, path))
+    return dirs
+
+
+def check_group_overrides(argv: list[str]) -> None:
+    """A config group takes option names: Hydra answers `loss_mask=0` or `peft=[1]` with a raw
+    traceback, so such values are one clear error here, before Hydra sees them."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from tuneforge.errors import TuneforgeError
+
+    try:
+        overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
+    except Exception:  # a syntax error: Hydra reports it clearly itself
+        return
+    groups = {p.name for p in CONF_DIR.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    for override in overrides:
+        if override.key_or_group not in groups or override.is_sweep_override():
+            continue
+        value = override.value()
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) for v in values):
+            options = sorted(p.stem for p in (CONF_DIR / override.key_or_group).glob("*.yaml"))
+            raise TuneforgeError(f"{override.input_line}: `{override.key_or_group}` is a config group; give "
+                                 f"an option name: {', '.join(options)}")
+
+
+def run_app(command: str, task: Callable[[Any], Any], argv: list[str]) -> None:
+    """Run `task` as the Hydra app over `conf/<command>.yaml` with command-line `argv`."""
+    import hydra
+
+    check_group_overrides(argv)
+    register_search_path()
+    if not (CONF_DIR / f"{command}.yaml").exists():
+        raise SystemExit(f"tuneforge: no config {CONF_DIR / (command + '.yaml')}")
+    sys.argv = [f"tuneforge-{command}", *argv]  # each primary config sets its hydra.job.name
+    app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=command)(task)
+    app()
+
+
+def compose(command: str, overrides: list[str] | None = None, *, return_hydra_config: bool = False):
+    """Compose `conf/<command>.yaml` with overrides (for tests, `validate` and tooling)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_search_path()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR), job_name=command):
+        return hydra_compose(config_name=command, overrides=list(overrides or []),
+                             return_hydra_config=return_hydra_config)

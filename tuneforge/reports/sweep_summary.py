@@ -1,0 +1,113 @@
+"""A Hydra callback that ends every multirun with a table of its jobs (the overrides that vary, then
+their metrics from metrics.json) as `summary.md` and `summary.csv` in the sweep directory, a bar chart
+of the metrics as `summary.png`, and prints the table. With `optimized_metric` set (an Optuna
+search), that metric is a column too."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+
+from tuneforge.artifacts import write_text
+
+#: metrics.json keys shown, in this order, when a job has them.
+COLUMNS = ("params/trainable", "perf/peak_cuda_mb", "perf/peak_rss_mb", "perf/fit_rss_mb", "perf/tokens_per_s",
+           "val/loss", "exact_match_after", "exact_match_before", "train/loss", "runtime_s")
+#: the columns charted in summary.png (when present).
+CHARTED = ("params/trainable", "perf/peak_cuda_mb", "perf/peak_rss_mb", "perf/fit_rss_mb", "perf/tokens_per_s",
+           "val/loss", "exact_match_after")
+
+
+def collect(sweep_dir: Path, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """One row per job directory: the overrides that vary between jobs, then its metrics (`COLUMNS`
+    and `extra` keys)."""
+    import yaml
+
+    columns = tuple(dict.fromkeys((*extra, *COLUMNS)))
+    rows = []
+    for job in sorted((p for p in sweep_dir.iterdir() if p.is_dir()), key=lambda p: (len(p.name), p.name)):
+        metrics_file = job / "metrics.json"
+        overrides_file = job / ".hydra" / "overrides.yaml"
+        row: dict[str, Any] = {"job": job.name}
+        if overrides_file.exists():
+            overrides = [o for o in yaml.safe_load(overrides_file.read_text()) or []
+                         if not o.startswith("hydra.")]
+            row["overrides"] = overrides
+        if metrics_file.exists():
+            metrics = json.loads(metrics_file.read_text())
+            row |= {k: metrics[k] for k in columns if k in metrics}
+        else:
+            row["status"] = "no metrics.json (failed or running)"
+        rows.append(row)
+    lists = [row.get("overrides", []) for row in rows]
+    common = set.intersection(*map(set, lists)) if len(lists) > 1 else set()
+    for row in rows:
+        row["overrides"] = " ".join(o for o in row.get("overrides", []) if o not in common)
+    return rows
+
+
+def render(rows: list[dict[str, Any]]) -> tuple[str, str]:
+    """(markdown, csv) of the rows."""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
+    md = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    md += ["| " + " | ".join(fmt(row.get(c, "")) for c in columns) + " |" for row in rows]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    return "\n".join(md) + "\n", buf.getvalue()
+
+
+def plot(rows: list[dict[str, Any]], path: Path, extra: tuple[str, ...] = ()) -> Path | None:
+    """One horizontal bar chart per metric (jobs labelled by their overrides); None if no job has
+    any charted metric."""
+    keys = [k for k in dict.fromkeys((*extra, *CHARTED))
+            if any(isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool) for r in rows)]
+    if not keys:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [r.get("overrides") or f"job {r['job']}" for r in rows]
+    fig, axes = plt.subplots(1, len(keys), figsize=(2.2 + 2.6 * len(keys), 0.9 + 0.32 * len(rows)),
+                             squeeze=False, sharey=True)
+    for ax, key in zip(axes[0], keys):
+        values = [float(r[key]) if isinstance(r.get(key), (int, float)) else float("nan") for r in rows]
+        bars = ax.barh(range(len(rows)), values, color=[f"C{i % 10}" for i in range(len(rows))])
+        ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
+        ax.set_title(key, fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.margins(x=0.25)
+    axes[0][0].set_yticks(range(len(rows)), labels, fontsize=8)
+    axes[0][0].invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def summarize(sweep_dir: Path, optimized_metric: str | None = None) -> list[dict[str, Any]]:
+    """Write summary.md, summary.csv and summary.png for the jobs in `sweep_dir`; returns the rows."""
+    extra = (optimized_metric,) if optimized_metric else ()
+    rows = collect(sweep_dir, extra)
+    md, table_csv = render(rows)
+    write_text(sweep_dir / "summary.md", md)
+    write_text(sweep_dir / "summary.csv", table_csv)
+    chart = plot(rows, sweep_dir / "summary.png", extra)
+    print(f"\nsweep summary ({len(rows)} jobs) -> {sweep_dir / 'summary.md'}"
+          f"{', ' + str(chart) if chart else ''}\n{md}")
+    return rows
+
+
+class SweepSummary(Callback):
+    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        if sweep_dir.is_dir():
+            summarize(sweep_dir, config.get("optimized_metric"))
