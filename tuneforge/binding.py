@@ -84,6 +84,46 @@ class Bound:
         return self.entry.obj(**self.kwargs, **objects)
 
 
+def check_arguments(obj: Callable, node: Mapping[str, Any], path: str, what: str,
+                    objects: Iterable[str] = ()) -> dict[str, Any]:
+    """The keyword arguments of `obj` that config `node` gives, each checked against the signature:
+    unknown keys (with a did-you-mean), wrong types, missing required keys. `objects` names arguments
+    passed built objects rather than config; `what` names the thing in messages ("peft 'lora'").
+    Raises ConfigError listing every problem with its dotted config path."""
+    params = inspect.signature(obj).parameters
+    hints = _hints(obj)
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    names = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    config_names = [n for n in names if n not in objects]
+    issues, kwargs = [], {}
+    for key, value in node.items():
+        if key in ("name", "_target_"):
+            continue
+        if key not in names:
+            if accepts_any:
+                kwargs[key] = value
+                continue
+            close = difflib.get_close_matches(str(key), config_names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            issues.append(ConfigIssue(f"{path}.{key}", f"unknown key for {what}.{hint} "
+                                                      f"Valid keys: {', '.join(config_names) or '(none)'}"))
+            continue
+        tp = hints.get(key, Any)
+        if not check_type(value, tp):
+            issues.append(ConfigIssue(f"{path}.{key}", f"expected {type_name(tp)}, got {value!r} "
+                                                      f"({type(value).__name__})"))
+            continue
+        kwargs[key] = value
+    for n in config_names:
+        p = params[n]
+        if p.default is p.empty and n not in kwargs and not any(i.path == f"{path}.{n}" for i in issues):
+            issues.append(ConfigIssue(f"{path}.{n}", f"missing required key for {what} "
+                                                    f"(expected {type_name(hints.get(n, Any))})"))
+    if issues:
+        raise ConfigError(issues)
+    return kwargs
+
+
 def bind(kind: str, node: Mapping[str, Any] | Any, path: str, *, objects: Iterable[str] = ()) -> Bound:
     """Check config `node` (selecting a `kind` component by its `name`) against the signature.
 
@@ -97,38 +137,15 @@ def bind(kind: str, node: Mapping[str, Any] | Any, path: str, *, objects: Iterab
         entry = get(kind, node["name"])
     except UnknownComponentError as err:
         raise ConfigError(ConfigIssue(f"{path}.name", str(err))) from None
-    params = entry.signature.parameters
-    hints = _hints(entry.obj)
-    accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    names = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    config_names = [n for n in names if n not in objects]
-    issues, kwargs = [], {}
-    for key, value in node.items():
-        if key in ("name", "_target_"):
-            continue
-        if key not in names:
-            if accepts_any:
-                kwargs[key] = value
-                continue
-            close = difflib.get_close_matches(key, config_names, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            issues.append(ConfigIssue(f"{path}.{key}", f"unknown key for {kind} {entry.name!r}.{hint} "
-                                                      f"Valid keys: {', '.join(config_names) or '(none)'}"))
-            continue
-        tp = hints.get(key, Any)
-        if not check_type(value, tp):
-            issues.append(ConfigIssue(f"{path}.{key}", f"expected {type_name(tp)}, got {value!r} "
-                                                      f"({type(value).__name__})"))
-            continue
-        kwargs[key] = value
-    for n in config_names:
-        p = params[n]
-        if p.default is p.empty and n not in kwargs and not any(i.path == f"{path}.{n}" for i in issues):
-            issues.append(ConfigIssue(f"{path}.{n}", f"missing required key for {kind} {entry.name!r} "
-                                                    f"(expected {type_name(hints.get(n, Any))})"))
-    if issues:
-        raise ConfigError(issues)
-    return Bound(entry, kwargs, path)
+    return Bound(entry, check_arguments(entry.obj, node, path, f"{kind} {entry.name!r}", objects), path)
+
+
+def bind_settings(cls: Callable, node: Mapping[str, Any] | Any, path: str) -> Any:
+    """A settings object (a dataclass such as LoaderSettings) from config `node`, checked like a component."""
+    node = _to_plain(node)
+    if not isinstance(node, dict):
+        raise ConfigError(ConfigIssue(path, f"expected a mapping of {cls.__name__} keys, got {node!r}"))
+    return cls(**check_arguments(cls, node, path, path))
 
 
 def build(kind: str, node: Any, path: str, **objects: Any) -> Any:

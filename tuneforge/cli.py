@@ -1,73 +1,90 @@
-"""The `tuneforge` command: Hydra apps (train, preview) and fast tools (ls, validate, cp).
+"""The `tuneforge` command: one table of commands drives the help, the dispatch and the errors.
 
-`ls`, `validate`, `cp` and `--help` never import torch, transformers or peft.
+Hydra apps (train, preview, generate, eval) run a function of tuneforge/commands/<name>.py on the composed
+`conf/<name>.yaml`; tools run that module's `main(argv)`. `--help`, `ls`, `validate` and `cp` never import
+torch, transformers, peft or lightning.
 """
 from __future__ import annotations
 
+import difflib
 import sys
+from dataclasses import dataclass
 from typing import Any, Callable
 
-HELP = """usage: tuneforge COMMAND [overrides ...]
 
-Hydra apps (accept key=value overrides, -m/--multirun, --cfg job, --help, hydra.run.dir=...):
-  train      fine-tune a model (no overrides: the quickstart on model=tiny)
-  preview    render encoded examples with the trained tokens highlighted
-  generate   synthetic instruction data: pipeline=self_instruct|evol_instruct llm=openai|hf
-  eval       generate on a split and score it (run=RUN_DIR, or model=... adapter=...)
+@dataclass(frozen=True)
+class Command:
+    name: str
+    target: str  # "module:function" in tuneforge.commands
+    usage: str  # what follows the command's name
+    summary: str
+    hydra: bool = False  # a Hydra app over conf/<name>.yaml: key=value overrides, -m, --cfg job, --help
 
-Tools:
-  ls [KIND|recipes]        list components (name, kind, provider, description) or recipes
-  validate [overrides ...] check every selected component's config without building models
-  cp NAME DEST             copy a recipe (NAME) or config (GROUP/OPTION) to DEST to edit
-  compare RUN_DIR... [--out=DIR]  table (md, csv) and PNG charts of runs or a sweep directory
-  nf4-table                the lecture's NF4 quantile formula next to bitsandbytes' code book
-  estimate-memory [overrides ...]  training memory: the lecture's table + activations
+    @property
+    def module(self) -> str:
+        return "tuneforge.commands." + self.target.split(":")[0]
 
-Examples:
+
+COMMANDS = (
+    Command("train", "train:main", "[overrides ...]", "fine-tune a model (no overrides: the quickstart on model=tiny)",
+            hydra=True),
+    Command("preview", "preview:preview", "[overrides ...]",
+            "show encoded examples with their trained tokens highlighted", hydra=True),
+    Command("generate", "generate:generate", "[overrides ...]",
+            "synthetic instruction data: pipeline=self_instruct|evol_instruct llm=openai|hf", hydra=True),
+    Command("eval", "eval:run_eval", "run=RUN_DIR | model=... [adapter=DIR] [overrides ...]",
+            "generate on a split and score it with metrics=[...]", hydra=True),
+    Command("validate", "validate:main", "[train|preview|eval|generate] [overrides ...]",
+            "check a command's whole config (components, stages, settings) without building models"),
+    Command("ls", "ls:main", "[KIND|recipes]", "list components (name, kind, provider, description) or recipes"),
+    Command("cp", "cp:main", "NAME DEST", "copy a recipe (NAME) or a config (GROUP/OPTION) to DEST to edit"),
+    Command("compare", "compare:main", "RUN_DIR... [--out=DIR]", "table (md, csv) and PNG charts of runs or a sweep"),
+    Command("estimate-memory", "estimate_memory:main", "[train overrides ...]",
+            "training memory of a config: weights, gradients, optimizer states, activations"),
+    Command("nf4-table", "nf4_table:main", "", "the NF4 quantile formula next to bitsandbytes' code book"),
+)
+BY_NAME = {c.name: c for c in COMMANDS}
+EXAMPLES = """Examples:
   tuneforge train peft=lora peft.r=4 trainer.max_steps=200
   tuneforge train -m peft=full,lora optimizer.lr=1e-3,2e-3
   tuneforge train recipe=instructgpt_style data=alpaca data.path=train.jsonl
+  tuneforge validate generate pipeline=evol_instruct llm=hf
 """
 
 
-#: Hydra apps: command -> "module:function" run on the composed `conf/<command>.yaml`.
-HYDRA_APPS = {
-    "train": "tuneforge.commands.train:train",
-    "preview": "tuneforge.commands.preview:preview",
-    "generate": "tuneforge.commands.generate:generate",
-    "eval": "tuneforge.commands.eval:run_eval",
-}
+def help_text() -> str:
+    width = max(len(c.name) for c in COMMANDS)
+    apps = [f"  {c.name:<{width}}  {c.summary}" for c in COMMANDS if c.hydra]
+    tools = [f"  {c.name:<{width}}  {c.summary}" for c in COMMANDS if not c.hydra]
+    return ("usage: tuneforge COMMAND [arguments ...]   (tuneforge COMMAND --help for one command)\n\n"
+            "Hydra apps (key=value overrides, -m/--multirun, --cfg job, --help, hydra.run.dir=...):\n"
+            + "\n".join(apps) + "\n\nTools:\n" + "\n".join(tools) + "\n\n" + EXAMPLES)
 
 
-def _hydra_task(command: str) -> Callable[[Any], Any]:
+def command_help(command: Command) -> str:
+    import importlib
+
+    doc = (importlib.import_module(command.module).__doc__ or "").strip()
+    return f"usage: tuneforge {command.name} {command.usage}\n\n{command.summary}\n\n{doc}\n"
+
+
+def _function(command: Command) -> Callable[..., Any]:
+    import importlib
+
+    module, function = command.target.split(":")
+    return getattr(importlib.import_module(f"tuneforge.commands.{module}"), function)
+
+
+def _hydra_task(command: Command) -> Callable[[Any], Any]:
     def task(cfg: Any) -> Any:
-        import importlib
-
         from tuneforge.errors import TuneforgeError
 
-        module, function = HYDRA_APPS[command].split(":")
         try:
-            result = getattr(importlib.import_module(module), function)(cfg)
-            return optimized_value(result, cfg.get("optimized_metric")) if command == "train" else result
+            return _function(command)(cfg)
         except TuneforgeError as err:
             _fail(str(err))
 
     return task
-
-
-def optimized_value(metrics: dict[str, Any], name: str | None) -> Any:
-    """With `optimized_metric` set (e.g. by conf/hparams_search/*), the job returns that metric as a
-    float, what a sweeper such as Optuna optimises; otherwise the metrics dict."""
-    if not name:
-        return metrics
-    from tuneforge.errors import TuneforgeError
-
-    value = metrics.get(name)
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        numeric = sorted(k for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
-        raise TuneforgeError(f"optimized_metric {name!r} is not a number in metrics.json (got {value!r}); "
-                             f"numeric metrics: {', '.join(numeric)}")
-    return float(value)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -78,49 +95,25 @@ def _fail(message: str, code: int = 2) -> None:
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(HELP)
+        print(help_text())
         return
-    command, rest = argv[0], argv[1:]
+    name, rest = argv[0], argv[1:]
+    command = BY_NAME.get(name)
+    if command is None:
+        close = difflib.get_close_matches(name, BY_NAME, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        _fail(f"unknown command {name!r}.{hint} Commands: {', '.join(BY_NAME)} (tuneforge --help)")
     from tuneforge.errors import TuneforgeError
 
     try:
-        if command in HYDRA_APPS:
+        if command.hydra:
             from tuneforge.config.app import run_app
 
-            run_app(command, _hydra_task(command), rest)
-        elif command == "ls":
-            from tuneforge.commands.tools import ls
-
-            ls(rest[0] if rest else None)
-        elif command == "validate":
-            from tuneforge.commands.tools import validate
-
-            validate(rest)
-        elif command == "compare":
-            from tuneforge.reports.compare import compare
-
-            args = [a for a in rest if not a.startswith("--out=")]
-            outs = [a.split("=", 1)[1] for a in rest if a.startswith("--out=")]
-            if not args:
-                _fail("usage: tuneforge compare RUN_DIR... [--out=DIR]")
-            compare(args, outs[-1] if outs else None)
-        elif command == "cp":
-            from tuneforge.commands.tools import cp
-
-            if len(rest) != 2:
-                _fail("usage: tuneforge cp NAME DEST")
-            cp(rest[0], rest[1])
-        elif command == "nf4-table":
-            from tuneforge.analysis.nf4 import main as nf4_table
-
-            nf4_table()
-        elif command == "estimate-memory":
-            from tuneforge.analysis.memory import main as estimate_memory
-
-            estimate_memory(rest)
+            run_app(command.name, _hydra_task(command), rest)
+        elif any(a in ("-h", "--help") for a in rest):
+            print(command_help(command))
         else:
-            _fail(f"unknown command {command!r}; commands: train, preview, ls, validate, cp "
-                  "(see tuneforge --help)")
+            _function(command)(rest)
     except TuneforgeError as err:
         _fail(str(err))
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from hydra.errors import HydraException
 
-from tuneforge.config.assemble import COMPONENTS_OF, assemble
-from tuneforge.commands.tools import with_run_dir
+from tuneforge.config.assemble import COMMANDS, assemble
+from tuneforge.config.app import with_run_dir
 from tuneforge.config.paths import CONF_DIR, RECIPES_DIR
 
 PRIMARIES = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
@@ -51,8 +51,8 @@ def test_every_option_composes_and_binds(compose, tmp_path):
     composed = 0
     for group, option in files:
         primary, cfg = compose_option(compose, group, option, extra_overrides(group, option, tmp_path))
-        if primary in COMPONENTS_OF and group.split("/")[0] not in ("hydra",):
-            assemble(with_run_dir(cfg), COMPONENTS_OF[primary])
+        if primary in COMMANDS and group.split("/")[0] not in ("hydra",):
+            assemble(primary, with_run_dir(cfg))
         composed += 1
     assert composed == len(files) and composed >= 15
 
@@ -65,7 +65,7 @@ def test_every_recipe_composes_and_binds(compose, recipe):
     command = re.search(rf"^#\s+tuneforge (\w+) (?:-m )?recipe={recipe}\b", text, re.M)
     primary = command.group(1) if command else "train"
     cfg = compose(primary, [f"recipe={recipe}"])
-    assemble(with_run_dir(cfg), COMPONENTS_OF[primary])
+    assemble(primary, with_run_dir(cfg))
 
 
 def test_recipe_group_is_the_recipes_directory():

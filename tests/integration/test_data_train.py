@@ -113,12 +113,10 @@ def test_stage_config_errors_name_their_path(tmp_path, compose):
 
 def test_stage_data_nodes_take_their_option_loader_keys(compose):
     from tuneforge.config.assemble import assemble
-    from tuneforge.config.stages import plan_stages
 
     cfg = compose("train", ["run_dir=/unused", "data.batch_size=8", "stages=[{data: {name: dialogue, path: c.jsonl}},"
                             "{data: {name: alpaca, path: a.jsonl, max_length: 99}}, {data: {num_train: 10}}]"])
-    assembly = assemble(cfg)
-    stages = plan_stages(cfg, assembly.components, assembly.loader)
+    stages = assemble("train", cfg).stages
     got = [(type(s.data).__name__, s.settings.template, s.settings.max_length, s.settings.batch_size) for s in stages]
     assert got == [("Dialogue", "auto", 1024, 8), ("Alpaca", "alpaca", 99, 8), ("RuleTasks", "plain", 64, 8)]
     assert stages[2].data.sizes["train"] == 10  # merged over the top-level rules node

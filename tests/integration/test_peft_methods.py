@@ -27,7 +27,7 @@ def test_train_save_reload_same_outputs(compose, tmp_path, monkeypatch, method):
 
     cfg = small_cfg(compose, tmp_path, f"peft={method}", "trainer.max_steps=3", "optimizer.lr=1e-2",
                      "scheduler=constant", "trainer.num_sanity_val_steps=1")  # a validation pass first
-    method_cls = type(assemble(cfg).components["peft"])
+    method_cls = type(assemble("train", cfg).peft)
     trained = {}
     original_save = method_cls.save
 
@@ -44,7 +44,7 @@ def test_train_save_reload_same_outputs(compose, tmp_path, monkeypatch, method):
     model = trained["model"].eval()
     expected = _logits(model, ids)
 
-    parts = assemble(cfg).components
+    parts = assemble("train", cfg)
     pl.seed_everything(cfg.seed, verbose=False)  # the frozen base is rebuilt identically
     base, _ = parts["model"].build()
     base_logits = _logits(base, ids)

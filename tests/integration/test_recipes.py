@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tuneforge.commands.tools import recipe_descriptions
+from tuneforge.commands.ls import recipe_descriptions
 from tuneforge.config.paths import RECIPES_DIR
 
 OURS = {"alpaca_lora": "train", "instructgpt_style": "train", "qlora": "train", "multi_stage": "train",
@@ -70,8 +70,8 @@ def test_ls_recipes_lists_all_seven_with_their_descriptions():
 
 @pytest.mark.parametrize("name", sorted(OURS))
 def test_header_is_package_description_command_and_the_command_composes(compose, name):
-    from tuneforge.config.assemble import COMPONENTS_OF, assemble
-    from tuneforge.commands.tools import with_run_dir
+    from tuneforge.config.assemble import assemble
+    from tuneforge.config.app import with_run_dir
 
     text = (RECIPES_DIR / f"{name}.yaml").read_text()
     assert text.startswith("# @package _global_\n# ")
@@ -80,7 +80,7 @@ def test_header_is_package_description_command_and_the_command_composes(compose,
     assert command.startswith(f"tuneforge {OURS[name]} recipe={name}"), command
     args = shlex.split(re.sub(r"\[[^]]*\]", "", command))[2:]  # optional [parts] left out
     cfg = compose(OURS[name], args)
-    assemble(with_run_dir(cfg), COMPONENTS_OF[OURS[name]])
+    assemble(OURS[name], with_run_dir(cfg))
 
 
 def test_no_block_is_repeated_between_recipes():
@@ -97,12 +97,12 @@ def test_no_block_is_repeated_between_recipes():
 
 def test_recipes_stand_for_the_seeds_settings(compose):
     from tuneforge.config.assemble import assemble
-    from tuneforge.commands.tools import with_run_dir
+    from tuneforge.config.app import with_run_dir
 
     alpaca = compose("train", ["recipe=alpaca_lora"])
     assert alpaca.data.batch_size * alpaca.trainer.accumulate_grad_batches == 128
     assert alpaca.optimizer.lr == 2e-5 and alpaca.peft.name == "lora" and alpaca.data.name == "alpaca"
-    sched = assemble(with_run_dir(alpaca)).components["scheduler"]
+    sched = assemble("train", with_run_dir(alpaca)).stages[0].scheduler
     lrs = [2e-5 * sched.multiplier(t, 1000) for t in range(1000)]
     peak = max(range(1000), key=lrs.__getitem__)
     assert peak == 30 and lrs[peak] == pytest.approx(2e-5)  # warm-up over 3 %, then the maximum
@@ -110,7 +110,7 @@ def test_recipes_stand_for_the_seeds_settings(compose):
     assert lrs[515] == pytest.approx(1e-5, rel=1e-3)  # halfway through the decay: a_0 / 2
 
     igpt = compose("train", ["recipe=instructgpt_style"])
-    sched = assemble(with_run_dir(igpt)).components["scheduler"]
+    sched = assemble("train", with_run_dir(igpt)).stages[0].scheduler
     assert igpt.data.batch_size == 8 and igpt.optimizer.lr == 5.03e-6 and igpt.peft.name == "full"
     assert {sched.multiplier(t, 500) for t in range(500)} == {1.0}
 

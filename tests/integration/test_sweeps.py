@@ -13,7 +13,7 @@ import sys
 import pytest
 import yaml
 
-from tuneforge.cli import optimized_value
+from tuneforge.commands.train import optimized_value
 from tuneforge.errors import TuneforgeError
 
 SMALL = ["model.hidden_size=32", "model.num_layers=1", "model.num_heads=2", "model.intermediate_size=64",

@@ -48,7 +48,7 @@ def test_method_trains_a_step_and_generates_like_full_forwards(method, smollm2_d
         "trainer.max_steps=1", "trainer.val_check_interval=null", "trainer.num_sanity_val_steps=1",
         "+trainer.enable_progress_bar=false", "eval.enabled=false", "callbacks=none", "logger=none",
         "checkpoint.enabled=false", f"run_dir={tmp_path}", *EXTRA.get(method, [])])
-    method_cls = type(assemble(cfg).components["peft"])
+    method_cls = type(assemble("train", cfg).peft)
     seen: dict = {}
     apply, save = method_cls.apply, method_cls.save
 

@@ -1,6 +1,6 @@
 """`tuneforge generate`: synthetic instruction data into <run_dir>/generated.jsonl (resumable).
 
-Binds the `llm`, `pipeline`, `filters` and `evolution` config nodes, runs the pipeline (which resumes
+Assembles the `llm`, `pipeline`, `filters` and `evolution` components, runs the pipeline (which resumes
 from the run directory's generated.jsonl), writes generate_stats.json (cumulative over resumes) and
 prints a table of requests, retries, failures, kept and dropped per filter.
 """
@@ -13,62 +13,30 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.artifacts import write_json, write_resolved_config
-from tuneforge.errors import ConfigError, ConfigIssue, TuneforgeError
-from tuneforge.binding import bind
-from tuneforge.config.targets import check_targets
+from tuneforge.config.assemble import assemble
+from tuneforge.errors import TuneforgeError
 
 STATS_FILE = "generate_stats.json"
-
-
-def assemble_generate(cfg: Any) -> dict[str, Any]:
-    """Bind every generate component (reporting all config problems at once) and build them."""
-    from omegaconf import OmegaConf
-
-    check_targets(cfg)
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    issues: list[ConfigIssue] = []
-    bound: dict[str, Any] = {}
-    for node, kind in (("llm", "llm"), ("pipeline", "pipeline")):
-        if not isinstance(plain.get(node), dict):
-            issues.append(ConfigIssue(node, f"missing: select a {kind} ({node}=...)"))
-            continue
-        try:
-            bound[node] = bind(kind, plain[node], node)
-        except ConfigError as err:
-            issues += err.issues
-    for node, kind in (("filters", "filter"), ("evolution", "evolution_op")):
-        bound[node] = []
-        for key, sub in (plain.get(node) or {}).items():
-            if sub is None:
-                continue
-            try:
-                bound[node].append(bind(kind, sub, f"{node}.{key}"))
-            except ConfigError as err:
-                issues += err.issues
-    if issues:
-        raise ConfigError(issues)
-    return {"llm": bound["llm"].build(), "pipeline": bound["pipeline"].build(),
-            "filters": [b.build() for b in bound["filters"]], "evolution": [b.build() for b in bound["evolution"]]}
 
 
 def generate(cfg: Any) -> dict[str, Any]:
     from tuneforge.pipeline.base import RunContext
 
     started = time.perf_counter()
-    run_dir = Path(cfg.run_dir)
+    parts = assemble("generate", cfg)
+    run_dir = parts.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    parts = assemble_generate(cfg)
     write_resolved_config(cfg, run_dir / "config.yaml")
-    ctx = RunContext(run_dir, parts["llm"], parts["filters"], parts["evolution"], seed=int(cfg.seed))
-    ctx.pipeline_name = parts["pipeline"].name
+    ctx = RunContext(run_dir, parts.llm, parts.filters, parts.evolution, seed=parts.seed)
+    ctx.pipeline_name = parts.pipeline.name
     resumed = len(ctx.generated.records)
     error: TuneforgeError | None = None
     try:
-        parts["pipeline"].run(ctx)
+        parts.pipeline.run(ctx)
     except TuneforgeError as err:
         error = err
     finally:
-        parts["llm"].close()
+        parts.llm.close()
     stats = _merge_stats(run_dir, ctx, resumed, time.perf_counter() - started, error)
     write_json(run_dir / STATS_FILE, stats)
     print_table(stats, run_dir)

@@ -14,13 +14,11 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from tuneforge.config.assemble import COMPONENTS_OF, assemble
-from tuneforge.errors import TuneforgeError
-from tuneforge.render.prepare import prepare_data
+from tuneforge.config.assemble import assemble
 from tuneforge.render.encode import IGNORE_INDEX
+from tuneforge.render.prepare import prepare_data
 from tuneforge.template.named import get_template
 
-FORMATS = ("rich", "jsonl")
 TRAINED, CONTEXT = "bold black on green", "dim"
 
 
@@ -34,20 +32,14 @@ def _logs_to_stderr() -> None:
 def preview(cfg: DictConfig) -> dict[str, Any]:
     from rich.console import Console
 
-    fmt, split = cfg.preview.format, cfg.preview.split
-    if fmt not in FORMATS:
-        raise TuneforgeError(f"preview.format={fmt!r}: expected one of {', '.join(FORMATS)}")
-    if split not in ("train", "val"):
-        raise TuneforgeError(f"preview.split={split!r}: expected train or val")
+    parts = assemble("preview", cfg)
+    fmt, split, stage = parts.format, parts.split, parts.stage
     if fmt == "jsonl":
         _logs_to_stderr()
-    assembly = assemble(cfg, COMPONENTS_OF["preview"])
-    parts, settings = assembly.components, assembly.loader
-    tokenizer = parts["model"].build_tokenizer()
-    template = get_template(settings.template, tokenizer)
-    data = prepare_data(parts["data"], tokenizer, template, parts["loss_mask"], settings)
-    encoded = data.encoded[split]
-    shown = encoded[: max(0, int(cfg.preview.limit))]
+    tokenizer = parts.model.build_tokenizer()
+    template = get_template(stage.settings.template, tokenizer)
+    data = prepare_data(stage.data, tokenizer, template, stage.loss_mask, stage.settings)
+    shown = data.encoded[split][: parts.limit]
     if fmt == "jsonl":
         for enc in shown:
             sys.stdout.write(json.dumps({"input_ids": enc.input_ids, "labels": enc.labels}) + "\n")
@@ -60,7 +52,7 @@ def preview(cfg: DictConfig) -> dict[str, Any]:
             out.print(render_tokens(tokenizer, enc.input_ids, enc.labels, markers=out.color_system is None))
         legend = f"[{TRAINED}]trained[/]" if out.color_system else "⟦trained⟧"
         out.print(f"{legend} [{CONTEXT}]not trained (-100)[/]  "
-                  f"template={getattr(template, 'name', settings.template)}  "
+                  f"template={getattr(template, 'name', stage.settings.template)}  "
                   f"loss_mask={cfg.loss_mask.name}")
     counts = summary(data.metrics, split)
     Console(stderr=True).print(counts_table(counts, split))

@@ -1,7 +1,12 @@
-"""`tuneforge train`: assemble, prepare the data, fit (in stages when configured), evaluate before and
-after, write the artefacts."""
+"""`tuneforge train`: fine-tune a model (no overrides: the quickstart on model=tiny).
+
+Assemble and check the whole config, check a resume, build the model and its PEFT method, then for each
+stage: prepare its data, evaluate before (first stage), fit, evaluate after, save the stage; finally write
+the artefacts (adapter or model, metrics.json, loss curve).
+"""
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -9,80 +14,151 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from tuneforge.config.assemble import assemble
-from tuneforge.lightning.distributed import is_main_process
 from tuneforge.artifacts import write_json, write_resolved_config
-from tuneforge.metrics.exact_match import ExactMatch
+from tuneforge.config.assemble import TrainParts, assemble
+from tuneforge.errors import TuneforgeError
 
-log = logging.getLogger("tuneforge.commands.train")
-
-
-def evaluate_exact_match(model: Any, tokenizer: Any, template: Any, examples: list, cfg: DictConfig) -> float:
-    from tuneforge.inference.generate import generate_responses
-
-    predictions = generate_responses(model, tokenizer, template, examples, batch_size=cfg.eval.batch_size,
-                                     max_new_tokens=cfg.eval.max_new_tokens)
-    return ExactMatch().score(predictions, [ex.reference for ex in examples])
-
-
-def check_resume(cfg: DictConfig, run_dir: Path) -> None:
-    """resume=auto continues only the same experiment: a changed config is refused with its diff."""
-    import yaml
-
-    from tuneforge.artifacts import redacted
-    from tuneforge.errors import TuneforgeError
-    from tuneforge.lightning.resume import config_diff
-
-    if cfg.resume not in ("auto", "force"):
-        raise TuneforgeError(f"resume: expected auto, force or null, got {cfg.resume!r}")
-    saved_file = run_dir / "config.yaml"
-    if not saved_file.is_file():
-        log.info("resume=%s: %s has no earlier run; starting fresh", cfg.resume, run_dir)
-        return
-    ignore = {"resume", "trainer.max_steps", "trainer.max_epochs"}
-    diff = [d for d in config_diff(yaml.safe_load(saved_file.read_text()), redacted(cfg))
-            if d.split(":")[0] not in ignore]
-    if diff and cfg.resume != "force":
-        raise TuneforgeError("refusing to resume: the config differs from the run's saved config.yaml:\n  "
-                             + "\n  ".join(diff) + "\n(resume=force continues anyway)")
+log = logging.getLogger("tuneforge.train")
+HEADLINE = ("train/loss", "val/loss", "exact_match_after")  # a staged run reports its last stage's as its own
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Run one training job; returns the metrics also written to `metrics.json`."""
     started = time.perf_counter()
-    run_dir = Path(cfg.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    assembly = assemble(cfg)  # every config problem is reported here, before any model is built
-    parts, settings = assembly.components, assembly.loader
-    from tuneforge.config.stages import plan_stages, run_stages
-
-    stages = plan_stages(cfg, parts, settings)  # the stages' config problems too
-    if cfg.get("resume"):
-        check_resume(cfg, run_dir)
-    write_resolved_config(cfg, run_dir / "config.yaml")
+    parts = assemble("train", cfg)  # every config problem is reported here, before any model is built
+    parts.run_dir.mkdir(parents=True, exist_ok=True)
+    if parts.resume:
+        check_resume(cfg, parts.resume, parts.run_dir)
+    write_resolved_config(cfg, parts.run_dir / "config.yaml")
 
     import lightning.pytorch as pl
 
     from tuneforge.lightning.callbacks import LossHistory
+    from tuneforge.lightning.distributed import is_main_process
     from tuneforge.peft.base import count_parameters
 
-    log.info("seed %s, optimizer %s, peft %s", cfg.seed, dict(cfg.optimizer), cfg.peft.name)
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    model, tokenizer = parts["model"].build()
-    model = parts["peft"].apply(model, tokenizer)
+    log.info("seed %s, optimizer %s, peft %s", parts.fit.seed, parts.fit.optimizer, cfg.peft.name)
+    pl.seed_everything(parts.fit.seed, workers=True, verbose=False)
+    model, tokenizer = parts.model.build()
+    model = parts.peft.apply(model, tokenizer)
     trainable, total = count_parameters(model)
     metrics: dict[str, Any] = {"params/trainable": trainable, "params/total": total}
     history = LossHistory()
-    metrics |= run_stages(stages, model, tokenizer, parts, cfg, run_dir, history)
+    metrics |= train_stages(parts, model, tokenizer, history)
 
     metrics["runtime_s"] = round(time.perf_counter() - started, 2)
     if not is_main_process():  # other ranks of a distributed run write nothing
         return metrics
-    history.plot(run_dir / "loss_curve.png")
-    artefacts = parts["peft"].save(model, tokenizer, run_dir)
-    write_json(run_dir / "metrics.json", metrics)
-    write_json(run_dir / "loss_history.json", {"train": history.train, "val": history.val})
+    history.plot(parts.run_dir / "loss_curve.png")
+    artefacts = parts.peft.save(model, tokenizer, parts.run_dir)
+    write_json(parts.run_dir / "metrics.json", metrics)
+    write_json(parts.run_dir / "loss_history.json", {"train": history.train, "val": history.val})
     from tuneforge.reports.run_summary import print_summary
 
-    print_summary(metrics, artefacts, run_dir)
+    print_summary(metrics, artefacts, parts.run_dir)
     return metrics
+
+
+def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any) -> dict[str, Any]:
+    """Train every stage in order; returns the metrics (prefixed `stage<i>/` when there are stages)."""
+    from tuneforge.lightning.distributed import is_main_process
+    from tuneforge.lightning.fit import fit, fit_metrics
+    from tuneforge.lightning.stage_weights import load_stage, save_stage
+    from tuneforge.render.prepare import prepare_data
+    from tuneforge.template.named import get_template
+
+    metrics: dict[str, Any] = {}
+    steps, run_dir, evaluation = 0, parts.run_dir, parts.fit.eval
+    for stage in parts.stages:
+        stage_dir = run_dir / "stages" / str(stage.index) if stage.index is not None else run_dir
+        if stage.index is not None and (stage_dir / "done.json").exists():
+            done = load_stage(model, stage_dir)
+            log.info("stage %d (%s) finished in an earlier run: loaded its weights", stage.index, stage.name)
+            metrics |= done
+            steps += int(done.get(f"{stage.prefix}trainer/global_step", 0))
+            continue
+        template = get_template(stage.settings.template, tokenizer)
+        data = prepare_data(stage.data, tokenizer, template, stage.loss_mask, stage.settings, stage_dir)
+        own = dict(data.metrics)
+        evaluate = evaluation.enabled and data.eval_examples and is_main_process()
+        if evaluate and evaluation.before and stage.index in (None, 0):
+            own["exact_match_before"] = exact_match_before(model, tokenizer, template, data.eval_examples,
+                                                           parts, stage_dir)
+        if stage.index is not None:
+            log.info("stage %d (%s): %d training examples", stage.index, stage.name, len(data.encoded["train"]))
+        trainer = fit(stage, model, tokenizer, template, data, parts.peft.callbacks(), parts.fit, history,
+                      step_offset=steps, stage_dir=stage_dir)
+        own |= fit_metrics(trainer)
+        steps += trainer.global_step
+        if evaluate:
+            own["exact_match_after"] = exact_match(model, tokenizer, template, data.eval_examples, parts)
+        own = {f"{stage.prefix}{k}": v for k, v in own.items()}
+        metrics |= own
+        if stage.index is not None:
+            save_stage(model, stage_dir, own)
+    first, last = parts.stages[0].prefix, parts.stages[-1].prefix
+    if last:  # the run's headline numbers: the last stage's
+        metrics |= {k[len(last):]: v for k, v in metrics.items() if k.startswith(last) and k[len(last):] in HEADLINE}
+        if f"{first}exact_match_before" in metrics:
+            metrics["exact_match_before"] = metrics[f"{first}exact_match_before"]
+        metrics["trainer/global_step"] = steps
+    return metrics
+
+
+def exact_match(model: Any, tokenizer: Any, template: Any, examples: list, parts: TrainParts) -> float:
+    """Greedy exact match on `examples`, through the metric registry like every other metric."""
+    from tuneforge.metrics.evaluate import evaluate
+
+    metric = parts.fit.eval.exact_match
+    scores, _ = evaluate(model, tokenizer, template, examples, {"exact_match": metric}, parts.fit.eval.generation,
+                         progress=True)
+    return scores["exact_match"]
+
+
+def exact_match_before(model: Any, tokenizer: Any, template: Any, examples: list, parts: TrainParts,
+                       stage_dir: Path) -> float:
+    """Exact match before training, kept in `eval_before.json`: a resumed run reuses it instead of
+    measuring its half-trained weights."""
+    cache = Path(stage_dir) / "eval_before.json"
+    if parts.resume and cache.is_file():
+        return json.loads(cache.read_text())["exact_match_before"]
+    value = exact_match(model, tokenizer, template, examples, parts)
+    write_json(cache, {"exact_match_before": value})
+    return value
+
+
+def check_resume(cfg: DictConfig, resume: str, run_dir: Path) -> None:
+    """resume=auto continues only the same experiment: a changed config is refused with its diff."""
+    import yaml
+
+    from tuneforge.artifacts import redacted
+    from tuneforge.lightning.resume import config_diff
+
+    saved_file = run_dir / "config.yaml"
+    if not saved_file.is_file():
+        log.info("resume=%s: %s has no earlier run; starting fresh", resume, run_dir)
+        return
+    ignore = {"resume", "trainer.max_steps", "trainer.max_epochs"}
+    diff = [d for d in config_diff(yaml.safe_load(saved_file.read_text()), redacted(cfg))
+            if d.split(":")[0] not in ignore]
+    if diff and resume != "force":
+        raise TuneforgeError("refusing to resume: the config differs from the run's saved config.yaml:\n  "
+                             + "\n  ".join(diff) + "\n(resume=force continues anyway)")
+
+
+def optimized_value(metrics: dict[str, Any], name: str | None) -> Any:
+    """With `optimized_metric` set (e.g. by conf/hparams_search/*), the job returns that metric as a
+    float, what a sweeper such as Optuna optimises; otherwise the metrics dict."""
+    if not name:
+        return metrics
+    value = metrics.get(name)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        numeric = sorted(k for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+        raise TuneforgeError(f"optimized_metric {name!r} is not a number in metrics.json (got {value!r}); "
+                             f"numeric metrics: {', '.join(numeric)}")
+    return float(value)
+
+
+def main(cfg: DictConfig) -> Any:
+    """The Hydra task: the metrics, or the optimized metric's value for a sweeper."""
+    return optimized_value(train(cfg), cfg.get("optimized_metric"))

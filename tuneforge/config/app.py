@@ -90,3 +90,36 @@ def compose(command: str, overrides: list[str] | None = None, *, return_hydra_co
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR), job_name=command):
         return hydra_compose(config_name=command, overrides=list(overrides or []),
                              return_hydra_config=return_hydra_config)
+
+
+def with_run_dir(cfg):  # noqa: ANN001, ANN201 (omegaconf types)
+    """Composed outside a run there is no hydra runtime dir: give run_dir a placeholder."""
+    from omegaconf import OmegaConf, open_dict
+
+    with open_dict(cfg):
+        cfg.run_dir = "<run_dir>"
+    return OmegaConf.create(OmegaConf.to_container(cfg, resolve=False))
+
+
+def compose_option(group: str, option: str) -> dict[str, Any] | None:
+    """One option of a config group as Hydra composes it (plugins' config directories included), unresolved;
+    None when the group has no such option. Works inside a running app and outside one."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import MissingConfigException
+    from omegaconf import OmegaConf
+
+    register_search_path()
+
+    def load() -> dict[str, Any] | None:
+        try:
+            cfg = hydra_compose(config_name=None, overrides=[f"+{group}={option}"])
+        except MissingConfigException:
+            return None
+        return OmegaConf.to_container(cfg[group], resolve=False)
+
+    if GlobalHydra.instance().is_initialized():
+        return load()
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        return load()

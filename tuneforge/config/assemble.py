@@ -1,90 +1,197 @@
-"""Bind every selected component of a composed config to its signature, without building models.
+"""THE assembler: a composed config -> the typed, checked parts that one command runs on.
 
-`assemble` is what `tuneforge validate` runs and the first thing `train` does: every bad key, missing
-key or wrong type in any component is reported at once, with its config path.
+Every command (train, preview, eval, generate) and `tuneforge validate` go through `assemble(command, cfg)`:
+every bad key, missing key or wrong type of any component, stage or setting is reported at once with its
+config path, before any model is built. Components are constructed here (cheap: models and tokenizers are
+built by the command later); objects from outside tuneforge (Trainer, optimizer, callbacks, loggers) stay
+`_target_` nodes that passed the allow-list, and `tuneforge/lightning/fit.py` instantiates them.
 """
 from __future__ import annotations
 
-import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from tuneforge.data.base import LOADER_KEYS, LoaderSettings
-from tuneforge.errors import ConfigError, ConfigIssue
-from tuneforge.binding import bind, check_type, type_name
+from tuneforge.config.issues import Issues, data_parts
+from tuneforge.config.stages import Stage, plan_stages
 from tuneforge.config.targets import check_targets
+from tuneforge.data.base import LoaderSettings
+from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.lightning.fit import EvalSettings, FitSettings
 
-#: config node -> component kind, for the single-select groups a training run uses.
-TRAIN_COMPONENTS = {"model": "model", "peft": "peft", "loss_mask": "loss_masker",
-                    "scheduler": "scheduler", "data": "data_builder"}
-#: primary config (command) -> the components it assembles; `validate` and the config tests use it.
-#: A kind ending in [] is a multi-select group: a mapping of key -> component config.
-COMPONENTS_OF = {
-    "train": TRAIN_COMPONENTS,
-    "preview": {"model": "model", "loss_mask": "loss_masker", "data": "data_builder"},
-    "eval": {"model": "model", "data": "data_builder", "metrics": "metric[]"},
-    "generate": {"llm": "llm", "pipeline": "pipeline", "filters": "filter[]", "evolution": "evolution_op[]"},
-}
+COMMANDS = ("train", "preview", "eval", "generate")
 
 
 @dataclass
-class Assembly:
-    components: dict[str, Any]  # config node -> constructed component (models not built yet)
+class TrainParts:
+    model: Any
+    peft: Any
+    stages: list[Stage]
+    fit: FitSettings
+    run_dir: Path
+    resume: str | None = None  # auto | force
+
+
+@dataclass
+class PreviewParts:
+    model: Any
+    stage: Stage
+    split: str
+    limit: int
+    format: str
+
+
+@dataclass
+class EvalParts:
+    model: Any
+    peft: Any | None  # the run's PEFT method (`run=DIR`), loaded from its directory
+    source: Path | None  # the run directory or the adapter directory to load
+    data: Any
     loader: LoaderSettings
+    metrics: dict[str, Any]
+    generation: Any  # GenerationSettings
+    split: str
+    limit: int | None
+    seed: int
+    run_dir: Path
 
 
-def loader_settings(node: dict[str, Any]) -> LoaderSettings:
-    """The loader keys of a `data` node, each checked against LoaderSettings' type hints."""
-    issues, kwargs = [], {}
-    hints = typing.get_type_hints(LoaderSettings)
-    for key in LOADER_KEYS & node.keys():
-        if not check_type(node[key], hints[key]):
-            issues.append(ConfigIssue(f"data.{key}", f"expected {type_name(hints[key])}, got {node[key]!r}"))
-        else:
-            kwargs[key] = node[key]
-    if issues:
-        raise ConfigError(issues)
-    return LoaderSettings(**kwargs)
+@dataclass
+class GenerateParts:
+    llm: Any
+    pipeline: Any
+    filters: list[Any] = field(default_factory=list)
+    evolution: list[Any] = field(default_factory=list)
+    seed: int = 42
+    run_dir: Path = Path(".")
 
 
-def assemble(cfg: Any, components: dict[str, str] = TRAIN_COMPONENTS) -> Assembly:
-    """Check `_target_`s and bind + construct every component named in `components`."""
+def plain(cfg: Any) -> dict[str, Any]:
+    """The resolved config as plain containers, after the `_target_` allow-list check."""
     from omegaconf import OmegaConf
-
     from omegaconf.errors import OmegaConfBaseException
 
     check_targets(cfg)
     try:
-        plain = OmegaConf.to_container(cfg, resolve=True)
+        return OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as err:  # missing mandatory values (???), broken interpolations
         raise ConfigError(ConfigIssue(getattr(err, "full_key", None) or "<config>",
                                       str(err).splitlines()[0])) from None
-    issues: list[ConfigIssue] = []
-    built: dict[str, Any] = {}
-    loader = LoaderSettings()
-    for node_name, kind in components.items():
-        node = plain.get(node_name)
-        if node is None:
-            issues.append(ConfigIssue(node_name, f"missing: select a {kind} (e.g. {node_name}=...)"))
-            continue
-        if node_name == "data":
-            try:
-                loader = loader_settings(node)
-            except ConfigError as err:
-                issues += err.issues
-            node = {k: v for k, v in node.items() if k not in LOADER_KEYS}
-        if kind.endswith("[]"):
-            built[node_name] = {}
-            for key, sub in node.items():
-                try:
-                    built[node_name][key] = bind(kind[:-2], sub, f"{node_name}.{key}").build()
-                except ConfigError as err:
-                    issues += err.issues
-            continue
-        try:
-            built[node_name] = bind(kind, node, node_name).build()
-        except ConfigError as err:
-            issues += err.issues
-    if issues:
-        raise ConfigError(issues)
-    return Assembly(built, loader)
+
+
+def _targets(group: Any) -> list[dict[str, Any]]:
+    """The `_target_` nodes of a multi-select group (callbacks, logger); null entries are switched off."""
+    return [dict(node) for node in (group or {}).values() if node is not None]
+
+
+def _eval_settings(node: dict[str, Any], issues: Issues) -> EvalSettings:
+    settings = issues.settings(EvalSettings, {k: v for k, v in node.items() if k != "metrics"}, "eval") \
+        or EvalSettings()
+    names = list(node.get("metrics") or [])
+    settings.metrics = {n: issues.build("metric", {"name": n}, f"eval.metrics.{n}") for n in names}
+    if settings.best_by and settings.best_by not in names:
+        issues.add("eval.best_by", f"{settings.best_by!r} is not one of eval.metrics {names}")
+    settings.exact_match = issues.build("metric", {"name": "exact_match"}, "eval")
+    return settings
+
+
+def assemble_train(cfg: Any) -> TrainParts:
+    c, issues = plain(cfg), Issues()
+    model, peft = issues.build("model", c.get("model"), "model"), issues.build("peft", c.get("peft"), "peft")
+    data, loader = data_parts(c.get("data") or {}, "data", issues)
+    top = Stage(None, "train", data, loader, issues.build("loss_masker", c.get("loss_mask"), "loss_mask"),
+                issues.build("scheduler", c.get("scheduler"), "scheduler"))
+    stages = plan_stages(c.get("stages") or [], c["data"], top, issues)
+    fit = FitSettings(seed=int(c["seed"]), trainer=c["trainer"], optimizer=c["optimizer"],
+                      callbacks=_targets(c.get("callbacks")), loggers=_targets(c.get("logger")),
+                      checkpoint=bool(c["checkpoint"]["enabled"]),
+                      checkpoint_every_n_steps=c["checkpoint"]["every_n_steps"],
+                      resume=bool(c.get("resume")), eval=_eval_settings(c["eval"], issues))
+    if c.get("resume") not in (None, "auto", "force"):
+        issues.add("resume", f"expected auto, force or null, got {c['resume']!r}")
+    issues.raise_if_any()
+    return TrainParts(model, peft, stages, fit, Path(c["run_dir"]), c.get("resume"))
+
+
+def assemble_preview(cfg: Any) -> PreviewParts:
+    c, issues = plain(cfg), Issues()
+    model = issues.build("model", c.get("model"), "model")
+    data, loader = data_parts(c.get("data") or {}, "data", issues)
+    stage = Stage(None, "preview", data, loader, issues.build("loss_masker", c.get("loss_mask"), "loss_mask"), None)
+    preview = c["preview"]
+    if preview["format"] not in ("rich", "jsonl"):
+        issues.add("preview.format", f"expected rich or jsonl, got {preview['format']!r}")
+    if preview["split"] not in ("train", "val"):
+        issues.add("preview.split", f"expected train or val, got {preview['split']!r}")
+    issues.raise_if_any()
+    return PreviewParts(model, stage, preview["split"], max(0, int(preview["limit"])), preview["format"])
+
+
+def assemble_eval(cfg: Any) -> EvalParts:
+    from tuneforge.inference.generate import GenerationSettings
+
+    c, issues = plain(cfg), Issues()
+    sources = eval_sources(c)
+    metrics = {k: issues.build("metric", node, f"metrics.{k}") for k, node in (c.get("metrics") or {}).items()}
+    model = issues.build("model", sources.model, "model")
+    peft = issues.build("peft", sources.peft, "peft") if sources.peft else None
+    data, loader = data_parts(sources.data, "data", issues)
+    if not metrics and not issues.items:
+        issues.add("metrics", "select at least one metric, e.g. metrics=[exact_match]")
+    generation = issues.settings(GenerationSettings, c["generation"], "generation")
+    issues.raise_if_any()
+    source = Path(c["run"]) if c.get("run") else Path(c["adapter"]) if c.get("adapter") else None
+    return EvalParts(model, peft, source, data, loader, metrics, generation, c["split"], c.get("limit"),
+                     sources.seed, Path(c["run_dir"]))
+
+
+def assemble_generate(cfg: Any) -> GenerateParts:
+    c, issues = plain(cfg), Issues()
+    llm, pipeline = issues.build("llm", c.get("llm"), "llm"), issues.build("pipeline", c.get("pipeline"), "pipeline")
+    many = {node: [issues.build(kind, sub, f"{node}.{key}") for key, sub in (c.get(node) or {}).items()
+                   if sub is not None]
+            for node, kind in (("filters", "filter"), ("evolution", "evolution_op"))}
+    issues.raise_if_any()
+    return GenerateParts(llm, pipeline, many["filters"], many["evolution"], int(c["seed"]), Path(c["run_dir"]))
+
+
+@dataclass
+class EvalSources:
+    model: dict[str, Any]
+    peft: dict[str, Any] | None
+    data: dict[str, Any]
+    seed: int
+
+
+def eval_sources(c: dict[str, Any]) -> EvalSources:
+    """What `tuneforge eval` loads: the run's model, PEFT method, data and seed from `run`'s config.yaml
+    when given (data overridden on the command line wins), else the composed model and data."""
+    from omegaconf import OmegaConf
+
+    if not c.get("run"):
+        return EvalSources(c["model"], None, c["data"], c["seed"])
+    config_file = Path(c["run"]) / "config.yaml"
+    if not config_file.is_file():
+        raise ConfigError(ConfigIssue("run", f"{c['run']!r} is not a tuneforge run directory (no {config_file.name})"))
+    run_cfg = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
+    data_overridden = any(o.lstrip("+~").startswith(("data=", "data.")) for o in _cli_overrides())
+    return EvalSources(run_cfg["model"], run_cfg["peft"], c["data"] if data_overridden else run_cfg["data"],
+                       run_cfg.get("seed", c["seed"]))
+
+
+def _cli_overrides() -> list[str]:
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        return list(HydraConfig.get().overrides.task)
+    except Exception:  # composed outside a Hydra app (validate, tests)
+        return []
+
+
+ASSEMBLERS = {"train": assemble_train, "preview": assemble_preview, "eval": assemble_eval,
+              "generate": assemble_generate}
+
+
+def assemble(command: str, cfg: Any) -> Any:
+    """The parts of `command` (train, preview, eval, generate) from its composed config."""
+    return ASSEMBLERS[command](cfg)

@@ -83,7 +83,7 @@ VALUES = st.one_of(st.integers(-5, 10**6).map(str), st.floats(allow_nan=False, a
 
 @pytest.mark.parametrize("bad", ["loss_mask=0", "loss_mask=[0]", "peft=[1,2]"])
 def test_non_name_values_for_a_group_are_one_clear_error(bad):
-    from tuneforge.commands.tools import validate
+    from tuneforge.commands.validate import validate
 
     with pytest.raises(TuneforgeError, match="is a config group; give an option name"):
         validate([bad])
@@ -92,7 +92,7 @@ def test_non_name_values_for_a_group_are_one_clear_error(bad):
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(overrides=st.lists(st.tuples(st.sampled_from(KEYS), VALUES), max_size=3, unique_by=lambda kv: kv[0]))
 def test_random_overrides_validate_or_fail_clearly(overrides):
-    from tuneforge.commands.tools import validate
+    from tuneforge.commands.validate import validate
 
     try:
         validate([f"{k}={v}" for k, v in overrides])
