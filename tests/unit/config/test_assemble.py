@@ -1,0 +1,84 @@
+"""The one assembler: every command's config (components, stages, settings) checked by `tuneforge validate`
+exactly as the command checks it, with each problem named by its config path; `--help` for every command."""
+from __future__ import annotations
+
+import pytest
+
+from tuneforge.cli import COMMANDS, main
+from tuneforge.commands.validate import validate
+from tuneforge.config.assemble import EvalParts, GenerateParts, PreviewParts, TrainParts
+from tuneforge.errors import ConfigError
+
+
+def paths(err: ConfigError) -> set[str]:
+    return {issue.path for issue in err.issues}
+
+
+@pytest.mark.parametrize("command", ["train", "preview", "eval", "generate"])
+def test_validate_accepts_every_commands_default_config(command, capsys):
+    validate([], command)
+    assert capsys.readouterr().out.startswith(f"config OK ({command})")
+
+
+def test_validate_checks_every_stage_of_a_recipe(capsys):
+    validate(["recipe=multi_stage"])
+    assert "2 stage(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command,overrides,expected", [
+    ("train", ["stages=[{data: {name: rules, num_trian: 5}, max_steps: 0}]"],
+     {"stages[0].data.num_trian", "stages[0].max_steps"}),
+    ("train", ["stages=[{scheduler: {name: constant, warmup: 3}}]"], {"stages[0].scheduler.warmup"}),
+    ("train", ["+eval.limitt=3", "eval.batch_size=big"], {"eval.limitt", "eval.batch_size"}),
+    ("generate", ["llm.max_tokens=abc", "+pipeline.num_instructionz=3"],
+     {"llm.max_tokens", "pipeline.num_instructionz"}),
+    ("generate", ["+filters.rouge_l.threshhold=0.5"], {"filters.rouge_l.threshhold"}),
+    ("eval", ["generation.max_new_tokens=abc", "+generation.beams=2"],
+     {"generation.max_new_tokens", "generation.beams"}),
+    ("eval", ["metrics=[exact_match]", "+metrics.exact_match.ignore_kase=true"], {"metrics.exact_match.ignore_kase"}),
+    ("preview", ["preview.format=html", "data.batch_size=x"], {"preview.format", "data.batch_size"}),
+])
+def test_validate_names_every_bad_key(command, overrides, expected):
+    with pytest.raises(ConfigError) as err:
+        validate(overrides, command)
+    assert paths(err.value) == expected
+
+
+def test_stage_options_come_from_hydra_not_from_files(compose):
+    """A stage's `data: {name: alpaca}` takes the alpaca option's loader keys as Hydra composes them."""
+    from tuneforge.config.app import compose_option
+
+    assert compose_option("data", "alpaca")["template"] == "alpaca"
+    assert compose_option("data", "no_such_option") is None
+
+
+def test_assemble_returns_typed_parts(compose):
+    from tuneforge.config.app import with_run_dir
+    from tuneforge.config.assemble import assemble
+
+    kinds = {"train": TrainParts, "preview": PreviewParts, "eval": EvalParts, "generate": GenerateParts}
+    for command, kind in kinds.items():
+        parts = assemble(command, with_run_dir(compose(command, [])))
+        assert isinstance(parts, kind)
+    train = assemble("train", with_run_dir(compose("train", ["peft=lora"])))
+    assert type(train.peft).__name__ == "Lora" and train.stages[0].index is None
+    assert train.fit.eval.exact_match is not None  # before/after exact match is a registry metric
+
+
+@pytest.mark.parametrize("command", [c.name for c in COMMANDS])
+def test_every_command_answers_help(command, capsys):
+    try:
+        main([command, "--help"])
+    except SystemExit as stop:  # Hydra apps exit after printing their help
+        assert stop.code in (0, None)
+    out = capsys.readouterr().out
+    assert command in out or "Powered by Hydra" in out or "== Config ==" in out
+    assert "Traceback" not in out
+
+
+def test_unknown_command_suggests_the_closest(capsys):
+    with pytest.raises(SystemExit):
+        main(["valdate"])
+    err = capsys.readouterr().err
+    assert "Did you mean 'validate'?" in err
+    assert all(c.name in err for c in COMMANDS)
