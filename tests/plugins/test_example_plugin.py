@@ -125,3 +125,15 @@ def test_the_plugins_own_unit_tests_pass(site, tmp_path):
               tmp_path, timeout=300)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert "5 passed" in out.stdout
+
+
+def test_a_stage_selecting_the_plugins_data_option_gets_its_loader_keys(site, tmp_path):
+    """Stage options are composed through Hydra's search path, so a plugin's data option counts (the top-level
+    data=rules sets max_length 64; the plugin's qa_text option sets 512)."""
+    code = ("from tuneforge.config.app import compose, with_run_dir; from tuneforge.config.assemble import assemble; "
+            "cfg = compose('train', ['stages=[{data: {name: qa_text, path: faq.txt}}, {max_steps: 2}]']); "
+            "print([(type(s.data).__name__, s.settings.max_length) for s in assemble('train', with_run_dir(cfg)).stages])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(site)}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "[('QAText', 512), ('RuleTasks', 64)]" in out.stdout
