@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 
+def is_main_process() -> bool:
+    """Rank 0 of the job: the process that writes artefacts (a distributed launcher sets these variables)."""
+    return all(int(os.environ.get(k) or 0) == 0 for k in ("RANK", "LOCAL_RANK", "NODE_RANK"))
+
+
 def write_text(path: Path, text: str) -> Path:
     """Write `text` atomically; a full disk or a permission problem is one clear error. Only rank 0
     of a distributed run writes."""
-    from tuneforge.lightning.distributed import is_main_process
-
     path = Path(path)
     if not is_main_process():
         return path

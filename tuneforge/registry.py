@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from tuneforge.errors import DuplicateComponentError, UnknownComponentError
 
-#: The closed list of component kinds (DESIGN.md); extend it only with a reason.
+#: The closed list of component kinds; extend it only with a reason.
 KINDS: tuple[str, ...] = (
     "data_builder", "pipeline", "llm", "evolution_op", "filter", "mixer",
     "loss_masker", "peft", "scheduler", "metric", "model",

@@ -55,7 +55,7 @@ def test_multirun_with_ddp_trains_each_job_with_its_own_overrides_on_every_rank(
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="FSDP / DeepSpeed need CUDA (STACK-NOTES 11)")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="Lightning refuses FSDP / DeepSpeed on CPU")
 @pytest.mark.parametrize("strategy", ["fsdp", "deepspeed"])
 def test_sharded_strategies_on_gpu(tmp_path, strategy):
     if strategy == "deepspeed":

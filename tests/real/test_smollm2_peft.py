@@ -1,6 +1,7 @@
 """Every PEFT method on SmolLM2-135M-Instruct: one real training step through `tuneforge train` (after a
-validation pass, STACK-NOTES 2) changes its trainable weights, and greedy `generate()` on a chat prompt
-equals step-by-step full forward passes (STACK-NOTES 1)."""
+validation pass, which is what leaves QLoRA with zero gradients on AVX512-BF16 CPUs unless guarded)
+changes its trainable weights, and greedy `generate()` on a chat prompt equals step-by-step full forward
+passes (on transformers 5.24 prompt-learning `generate()` does not)."""
 from __future__ import annotations
 
 import json

@@ -1,5 +1,5 @@
 """`transformers serve` (the `serving` extra) with the cached SmolLM2 copy, on 127.0.0.1, serves the
-`openai` backend (STACK-NOTES 7): the request's model is the directory the server was started with,
+`openai` backend offline: the request's model is the directory the server was started with,
 HF_HUB_CACHE points at an existing folder (for /v1/models), HF_HUB_OFFLINE=1. Greedy replies through
 the server equal the local `hf` backend's."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SmolLM2's own chat template under the multi_turn / output_only masks (STACK-NOTES 16): pad == EOS,
+"""SmolLM2's own chat template under the multi_turn / output_only masks: pad == EOS,
 the default system prompt is injected, the trained tokens are exactly each reply + `<|im_end|>` (+ the
 newline the template writes after it, docs/data.md), and with `{% generation %}` tags added to the same
 template the masks equal transformers' assistant-token mask. Generation prompts are the training text

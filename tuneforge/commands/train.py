@@ -34,7 +34,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     import lightning.pytorch as pl
 
     from tuneforge.lightning.callbacks import LossHistory
-    from tuneforge.lightning.distributed import is_main_process
+    from tuneforge.artifacts import is_main_process
     from tuneforge.peft.base import count_parameters
 
     log.info("seed %s, optimizer %s, peft %s", parts.fit.seed, parts.fit.optimizer, cfg.peft.name)
@@ -61,7 +61,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any) -> dict[str, Any]:
     """Train every stage in order; returns the metrics (prefixed `stage<i>/` when there are stages)."""
-    from tuneforge.lightning.distributed import is_main_process
+    from tuneforge.artifacts import is_main_process
     from tuneforge.lightning.fit import fit, fit_metrics
     from tuneforge.lightning.stage_weights import load_stage, save_stage
     from tuneforge.render.prepare import prepare_data

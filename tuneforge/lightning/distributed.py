@@ -1,4 +1,4 @@
-"""Distributed training launched from a Hydra app (STACK-NOTES 10).
+"""Distributed training launched from a Hydra app.
 
 Lightning's `ddp` strategy relaunches the command line for every other rank; inside a Hydra multirun
 that re-runs the whole sweep (with the Optuna sweeper the ranks even train different
@@ -15,11 +15,6 @@ from typing import Sequence
 #: (a relaunched rank was given its own).
 LAUNCH_ENV = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
 _STARTING_ENV = {key: os.environ.get(key) for key in LAUNCH_ENV}
-
-
-def is_main_process() -> bool:
-    """Rank 0 of the job (the process that writes artefacts)."""
-    return all(int(os.environ.get(k) or 0) == 0 for k in ("RANK", "LOCAL_RANK", "NODE_RANK"))
 
 
 def job_command(local_rank: int) -> tuple[Sequence[str], str]:

@@ -1,4 +1,6 @@
-"""Encoded examples -> resumable data loaders (torchdata's StatefulDataLoader, STACK-NOTES 17).
+"""Encoded examples -> resumable data loaders (torchdata's StatefulDataLoader, which Lightning saves
+and restores so a resume continues at the exact batch; a plain shuffled DataLoader restarts the epoch's
+order and sees some batches twice and others never).
 
 - batches are padded or packed by the collators of tuneforge/render/collate.py;
 - `LengthGroupedSampler` (`data.group_by_length=true`): a seeded shuffle sorted by length within

@@ -1,4 +1,10 @@
-"""Logger factories that make the offline defaults explicit (STACK-NOTES 13)."""
+"""Logger factories that make the offline defaults explicit.
+
+Each fails late without them: wandb without `WANDB_MODE=offline` and without a key fails after about
+8 s; TensorBoardLogger without the `tensorboard` package fails at its first write; MLflow's file store
+needs `MLFLOW_ALLOW_FILE_STORE=true` (sqlite costs ~8 s a start) and sends telemetry unless
+`MLFLOW_DISABLE_TELEMETRY=true`.
+"""
 from __future__ import annotations
 
 import os

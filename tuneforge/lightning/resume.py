@@ -1,4 +1,5 @@
-"""Exact resume after a crash (STACK-NOTES 17): what Lightning does not do by itself.
+"""Exact resume after a crash (`kill -9` at any moment: bit-identical weights): what Lightning 2.6 does
+not do by itself.
 
 - `ResumableDataLoader`: a StatefulDataLoader (Lightning saves and restores its position) that drains
   a restored iterator which had already yielded every batch, so no epoch is silently lost.

@@ -15,7 +15,7 @@ def save_stage(model: Any, stage_dir: Path, metrics: dict[str, Any]) -> None:
     import torch
 
     from tuneforge.artifacts import write_json
-    from tuneforge.lightning.distributed import is_main_process
+    from tuneforge.artifacts import is_main_process
 
     if not is_main_process():
         return

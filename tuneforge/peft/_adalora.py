@@ -1,5 +1,9 @@
-"""AdaLoRA internals: importance scores as rank allocators, the per-step allocation callback
-(STACK-NOTES 3 and 17) and the final rank report (JSON + heatmap)."""
+"""AdaLoRA internals: importance scores as rank allocators, the per-step allocation callback and the
+final rank report (JSON + heatmap).
+
+peft enforces none of what the callback does: without `update_and_allocate` every optimizer step the
+ranks never change (`rank_pattern` stays None); called from `on_before_zero_grad` it fails on None
+gradients; and the allocator's averages are not in the state dict, so checkpoints must carry them."""
 from __future__ import annotations
 
 import re

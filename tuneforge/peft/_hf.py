@@ -7,7 +7,8 @@ from typing import Any
 
 
 def quiet_bitsandbytes() -> None:
-    """Silence bitsandbytes' harmless "Failed to load CPU gemm_4bit_forward" log (STACK-NOTES 8)."""
+    """Silence bitsandbytes' "Failed to load CPU gemm_4bit_forward from kernels-community" log: harmless
+(the CPU path works without it), and the fix it hints at, installing `kernels`, would fetch from a hub."""
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 

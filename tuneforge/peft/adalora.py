@@ -40,7 +40,7 @@ class AdaLora:
         tinit, tfinal = steps(self.tinit), steps(self.tfinal)
         if total_step <= 0 or tinit >= total_step - tfinal:
             raise ConfigError(ConfigIssue(
-                "peft.tinit", f"AdaLoRA needs tinit < total_step - tfinal (STACK-NOTES 3); got tinit={tinit}, "
+                "peft.tinit", f"AdaLoRA needs tinit < total_step - tfinal; got tinit={tinit}, "
                               f"tfinal={tfinal}, total_step={total_step}: train longer or lower tinit/tfinal"))
         return tinit, tfinal
 

@@ -1,5 +1,8 @@
-"""Houlsby bottleneck adapters (ours; peft has none, STACK-NOTES 5): h <- h + sigma(h W_d) W_u after the
-attention and the feed-forward sublayer of every decoder layer, before the residual add."""
+"""Houlsby bottleneck adapters: h <- h + sigma(h W_d) W_u after the attention and the feed-forward
+sublayer of every decoder layer, before the residual add.
+
+Ours because peft has none, and AdapterHub's `adapters` (1.3) pins transformers 4.57, so it cannot share
+an environment with transformers 5."""
 from __future__ import annotations
 
 import json

@@ -42,8 +42,9 @@ def quantize_linears(model: Any, *, quant_type: str = "nf4", double_quant: bool 
             if child.bias is not None:
                 q.bias = torch.nn.Parameter(child.bias.data.detach().clone(), requires_grad=False)
             q = q.to(device)  # quantises
-            # STACK-NOTES 2: after an eval-mode no-grad forward the AVX512-BF16 CPU path repacks the
-            # weights into a layout without backward: LoRA gets zero gradients silently.
+            # After an eval-mode no-grad forward (Lightning's sanity validation does one) the
+            # AVX512-BF16 CPU path repacks the weights into a layout whose backward (gemv_4bit) has no
+            # autograd kernel: torch only warns, and LoRA gets zero gradients.
             q.support_avx512bf16_for_cpu = False
             setattr(parent, child_name, q)
             replaced += 1

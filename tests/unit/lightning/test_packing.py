@@ -1,4 +1,4 @@
-"""Packing (STACK-NOTES 9), the fused LM-head loss and length-grouped batching, on real tiny models.
+"""Packing (each example isolated in its row), the fused LM-head loss and length-grouped batching, on real tiny models.
 
 Isolation is measured as the largest logit difference between an example inside a packed row and the
 same example run alone; the tests also show that this measure catches the silent leaks (a 2D mask,

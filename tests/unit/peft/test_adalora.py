@@ -1,4 +1,5 @@
-"""AdaLoRA: ranks really get reallocated during a real training run (STACK-NOTES 3)."""
+"""AdaLoRA: ranks really get reallocated during a real training run (peft does nothing unless
+`update_and_allocate` is called every optimizer step)."""
 from __future__ import annotations
 
 import json

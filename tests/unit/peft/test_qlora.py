@@ -1,4 +1,5 @@
-"""QLoRA: NF4 base, LoRA trains; STACK-NOTES 2 (zero gradients after an eval pass on AVX512-BF16 CPUs)."""
+"""QLoRA: NF4 base, LoRA trains, also after an eval pass (which on AVX512-BF16 CPUs repacks the 4-bit
+weights into a layout with no backward: zero gradients unless guarded)."""
 from __future__ import annotations
 
 import pytest

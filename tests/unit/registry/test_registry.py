@@ -75,9 +75,15 @@ def test_check_type(value, tp, ok):
     assert binding.check_type(value, hint) is ok
 
 
-def test_loading_every_component_imports_no_heavy_library():
-    code = ("import sys; from tuneforge import registry; registry.load_all(); "
+@pytest.mark.parametrize("action", [
+    "from tuneforge import registry; registry.load_all(); assert len(registry.entries()) > 5",
+    # the CLI's fast path: `tuneforge --help` and `tuneforge ls` (every component, discovered plugins too)
+    "from tuneforge.cli import main; main(['--help'])",
+    "from tuneforge.cli import main; main(['ls'])",
+], ids=["load_all", "cli --help", "cli ls"])
+def test_fast_paths_import_no_heavy_library(action):
+    code = (f"import sys; {action}; "
             "heavy = [m for m in ('torch', 'transformers', 'peft', 'lightning', 'bitsandbytes') "
-            "if m in sys.modules]; print(heavy); assert not heavy, heavy; "
-            "assert len(registry.entries()) > 5")
-    subprocess.run([sys.executable, "-c", code], check=True)
+            "if m in sys.modules]; print(heavy); assert not heavy, heavy")
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
