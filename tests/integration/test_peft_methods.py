@@ -46,9 +46,9 @@ def test_train_save_reload_same_outputs(compose, tmp_path, monkeypatch, method):
 
     parts = assemble("train", cfg)
     pl.seed_everything(cfg.seed, verbose=False)  # the frozen base is rebuilt identically
-    base, _ = parts["model"].build()
+    base, _ = parts.model.build()
     base_logits = _logits(base, ids)
-    reloaded = parts["peft"].load(base, tmp_path)
+    reloaded = parts.peft.load(base, tmp_path)
     got = _logits(reloaded, ids)
     assert torch.allclose(got, expected, atol=1e-5, rtol=1e-4), (got - expected).abs().max()
     assert not torch.allclose(base_logits, expected, atol=1e-4), "training changed nothing"
