@@ -88,6 +88,21 @@ def register(kind: str, name: str, *, description: str | None = None):
     return decorate
 
 
+def config_factory(*places: str):
+    """Function decorator: a factory that configs may name in `_target_` under `places` (e.g. "logger",
+    "callbacks"); tuneforge/config/targets.py refuses any other function."""
+    def decorate(fn):
+        fn.__tuneforge_config_factory__ = tuple(places)
+        return fn
+
+    return decorate
+
+
+def config_factories(obj: Any) -> tuple[str, ...]:
+    """The places where `obj` may be a `_target_` (empty unless it was decorated with config_factory)."""
+    return tuple(getattr(obj, "__tuneforge_config_factory__", ()))
+
+
 class provider_scope:
     """Context manager: components registered inside are attributed to `provider`."""
 

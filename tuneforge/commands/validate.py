@@ -18,7 +18,7 @@ def validate(overrides: list[str], command: str = "train") -> None:
         cfg = compose(command, overrides, return_hydra_config=False)
     except (HydraException, ValueError, TypeError) as err:  # Hydra's raw errors for some bad overrides
         raise TuneforgeError(str(err)) from None
-    parts = assemble(command, with_run_dir(cfg))
+    parts = assemble(command, with_run_dir(cfg), overrides)
     named = vars(parts) | ({"data": parts.stage.data} if hasattr(parts, "stage") else {})
     shown = [f"{k}={type(v).__name__}" for k, v in named.items()
              if k in ("model", "peft", "data", "llm", "pipeline") and v is not None]

@@ -16,6 +16,9 @@ _registered = False
 def register_search_path() -> None:
     """Register (once) the SearchPathPlugin that adds every plugin's config directory."""
     global _registered
+    from tuneforge.config.signature_defaults import store_signature_defaults
+
+    store_signature_defaults()  # each time: components registered since then count too
     if _registered:
         return
     from hydra.core.plugins import Plugins
@@ -66,6 +69,23 @@ def check_group_overrides(argv: list[str]) -> None:
                                  f"an option name: {', '.join(options)}")
 
 
+def check_hydra_targets(command: str, argv: list[str]) -> None:
+    """Hydra instantiates its own callbacks, launcher and sweeper before the task runs, so their `_target_`s
+    (which a recipe may set) are checked first, on the config composed with the command line's overrides
+    (sweeps aside). A config that does not compose is left to Hydra, which reports it itself."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from tuneforge.config.targets import check_targets
+
+    try:
+        parsed = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
+        cfg = compose(command, [o.input_line for o in parsed if not o.is_sweep_override()],
+                      return_hydra_config=True)
+    except Exception:  # noqa: BLE001 (Hydra's own errors come, clearer, from the app itself)
+        return
+    check_targets(cfg.hydra, "hydra")
+
+
 def run_app(command: str, task: Callable[[Any], Any], argv: list[str]) -> None:
     """Run `task` as the Hydra app over `conf/<command>.yaml` with command-line `argv`."""
     import hydra
@@ -74,6 +94,7 @@ def run_app(command: str, task: Callable[[Any], Any], argv: list[str]) -> None:
     register_search_path()
     if not (CONF_DIR / f"{command}.yaml").exists():
         raise SystemExit(f"tuneforge: no config {CONF_DIR / (command + '.yaml')}")
+    check_hydra_targets(command, argv)
     sys.argv = [f"tuneforge-{command}", *argv]  # each primary config sets its hydra.job.name
     app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=command)(task)
     app()

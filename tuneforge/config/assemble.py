@@ -66,17 +66,43 @@ class GenerateParts:
     run_dir: Path = Path(".")
 
 
-def plain(cfg: Any) -> dict[str, Any]:
-    """The resolved config as plain containers, after the `_target_` allow-list check."""
+def remote_code_issues(node: Any, cli: list[str], path: str = "") -> list[ConfigIssue]:
+    """`trust_remote_code: true` runs Python files shipped with a model (its config.json's `auto_map`): it is
+    accepted only when this run's command line sets that very key, never from a config file, a recipe or a
+    run directory's config.yaml."""
+    if isinstance(node, list):
+        return [i for k, v in enumerate(node) for i in remote_code_issues(v, cli, f"{path}[{k}]")]
+    if not isinstance(node, dict):
+        return []
+    issues = []
+    for key, value in node.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key == "trust_remote_code" and value is True and not _set_on_command_line(where, cli):
+            issues.append(ConfigIssue(where, "trust_remote_code=true runs code from the model's directory; it "
+                                             f"is taken only from this run's command line ({where}=true)"))
+        issues += remote_code_issues(value, cli, where)
+    return issues
+
+
+def _set_on_command_line(key: str, cli: list[str]) -> bool:
+    return any(o.lstrip("+~").replace(" ", "") in (f"{key}=true", f"{key}=True") for o in cli)
+
+
+def plain(cfg: Any, cli: list[str]) -> dict[str, Any]:
+    """The resolved config as plain containers, after the `_target_` allow-list and remote-code checks."""
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     check_targets(cfg)
     try:
-        return OmegaConf.to_container(cfg, resolve=True)
+        c = OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as err:  # missing mandatory values (???), broken interpolations
         raise ConfigError(ConfigIssue(getattr(err, "full_key", None) or "<config>",
                                       str(err).splitlines()[0])) from None
+    issues = remote_code_issues(c, cli)
+    if issues:
+        raise ConfigError(issues)
+    return c
 
 
 def _targets(group: Any) -> list[dict[str, Any]]:
@@ -95,8 +121,8 @@ def _eval_settings(node: dict[str, Any], issues: Issues) -> EvalSettings:
     return settings
 
 
-def assemble_train(cfg: Any) -> TrainParts:
-    c, issues = plain(cfg), Issues()
+def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
+    c, issues = plain(cfg, cli), Issues()
     model, peft = issues.build("model", c.get("model"), "model"), issues.build("peft", c.get("peft"), "peft")
     data, loader = data_parts(c.get("data") or {}, "data", issues)
     top = Stage(None, "train", data, loader, issues.build("loss_masker", c.get("loss_mask"), "loss_mask"),
@@ -113,8 +139,8 @@ def assemble_train(cfg: Any) -> TrainParts:
     return TrainParts(model, peft, stages, fit, Path(c["run_dir"]), c.get("resume"))
 
 
-def assemble_preview(cfg: Any) -> PreviewParts:
-    c, issues = plain(cfg), Issues()
+def assemble_preview(cfg: Any, cli: list[str]) -> PreviewParts:
+    c, issues = plain(cfg, cli), Issues()
     model = issues.build("model", c.get("model"), "model")
     data, loader = data_parts(c.get("data") or {}, "data", issues)
     stage = Stage(None, "preview", data, loader, issues.build("loss_masker", c.get("loss_mask"), "loss_mask"), None)
@@ -127,11 +153,11 @@ def assemble_preview(cfg: Any) -> PreviewParts:
     return PreviewParts(model, stage, preview["split"], max(0, int(preview["limit"])), preview["format"])
 
 
-def assemble_eval(cfg: Any) -> EvalParts:
+def assemble_eval(cfg: Any, cli: list[str]) -> EvalParts:
     from tuneforge.inference.generate import GenerationSettings
 
-    c, issues = plain(cfg), Issues()
-    sources = eval_sources(c)
+    c, issues = plain(cfg, cli), Issues()
+    sources = eval_sources(c, cli)
     metrics = {k: issues.build("metric", node, f"metrics.{k}") for k, node in (c.get("metrics") or {}).items()}
     model = issues.build("model", sources.model, "model")
     peft = issues.build("peft", sources.peft, "peft") if sources.peft else None
@@ -145,8 +171,8 @@ def assemble_eval(cfg: Any) -> EvalParts:
                      sources.seed, Path(c["run_dir"]))
 
 
-def assemble_generate(cfg: Any) -> GenerateParts:
-    c, issues = plain(cfg), Issues()
+def assemble_generate(cfg: Any, cli: list[str]) -> GenerateParts:
+    c, issues = plain(cfg, cli), Issues()
     llm, pipeline = issues.build("llm", c.get("llm"), "llm"), issues.build("pipeline", c.get("pipeline"), "pipeline")
     many = {node: [issues.build(kind, sub, f"{node}.{key}") for key, sub in (c.get(node) or {}).items()
                    if sub is not None]
@@ -163,9 +189,10 @@ class EvalSources:
     seed: int
 
 
-def eval_sources(c: dict[str, Any]) -> EvalSources:
+def eval_sources(c: dict[str, Any], cli: list[str]) -> EvalSources:
     """What `tuneforge eval` loads: the run's model, PEFT method, data and seed from `run`'s config.yaml
-    when given (data overridden on the command line wins), else the composed model and data."""
+    when given (data overridden on the command line wins), else the composed model and data. A run
+    directory may come from someone else: its nodes pass the same `_target_` and remote-code checks."""
     from omegaconf import OmegaConf
 
     if not c.get("run"):
@@ -174,7 +201,12 @@ def eval_sources(c: dict[str, Any]) -> EvalSources:
     if not config_file.is_file():
         raise ConfigError(ConfigIssue("run", f"{c['run']!r} is not a tuneforge run directory (no {config_file.name})"))
     run_cfg = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
-    data_overridden = any(o.lstrip("+~").startswith(("data=", "data.")) for o in _cli_overrides())
+    nodes = {k: run_cfg.get(k) for k in ("model", "peft", "data")}
+    check_targets(nodes)
+    issues = [ConfigIssue(f"run {config_file}: {i.path}", i.message) for i in remote_code_issues(nodes, cli)]
+    if issues:
+        raise ConfigError(issues)
+    data_overridden = any(o.lstrip("+~").startswith(("data=", "data.")) for o in cli)
     return EvalSources(run_cfg["model"], run_cfg["peft"], c["data"] if data_overridden else run_cfg["data"],
                        run_cfg.get("seed", c["seed"]))
 
@@ -192,6 +224,7 @@ ASSEMBLERS = {"train": assemble_train, "preview": assemble_preview, "eval": asse
               "generate": assemble_generate}
 
 
-def assemble(command: str, cfg: Any) -> Any:
-    """The parts of `command` (train, preview, eval, generate) from its composed config."""
-    return ASSEMBLERS[command](cfg)
+def assemble(command: str, cfg: Any, overrides: list[str] | None = None) -> Any:
+    """The parts of `command` (train, preview, eval, generate) from its composed config; `overrides` are the
+    command line's (by default, those of the running Hydra app)."""
+    return ASSEMBLERS[command](cfg, _cli_overrides() if overrides is None else overrides)

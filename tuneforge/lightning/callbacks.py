@@ -8,6 +8,8 @@ from typing import Any
 
 import lightning.pytorch as pl
 
+from tuneforge.registry import config_factory
+
 
 class LossHistory(pl.Callback):
     """Records train/loss at every optimizer step and val/loss at every validation."""
@@ -49,6 +51,7 @@ class LossHistory(pl.Callback):
         return path
 
 
+@config_factory("callbacks")
 def progress_bar(refresh_rate: int = 10, plain_refresh_rate: int = 50) -> pl.Callback:
     """Rich progress bar on a terminal; an infrequently refreshed plain bar in logs and CI."""
     from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tuneforge.registry import config_factory
 
+
+@config_factory("logger")
 def wandb_logger(save_dir: str, offline: bool = True, project: str = "tuneforge", **kwargs: Any) -> Any:
     """Weights & Biases; offline unless `offline=false` (online needs WANDB_API_KEY)."""
     from lightning.pytorch.loggers import WandbLogger
@@ -21,6 +24,7 @@ def wandb_logger(save_dir: str, offline: bool = True, project: str = "tuneforge"
     return WandbLogger(save_dir=save_dir, offline=offline, project=project, **kwargs)
 
 
+@config_factory("logger")
 def mlflow_logger(save_dir: str, experiment_name: str = "tuneforge", **kwargs: Any) -> Any:
     """MLflow with a local file store under `save_dir`, telemetry off."""
     try:
@@ -35,6 +39,7 @@ def mlflow_logger(save_dir: str, experiment_name: str = "tuneforge", **kwargs: A
     return MLFlowLogger(experiment_name=experiment_name, tracking_uri=f"file:{save_dir}/mlruns", **kwargs)
 
 
+@config_factory("logger")
 def tensorboard_logger(save_dir: str, **kwargs: Any) -> Any:
     """TensorBoard event files under `save_dir/tensorboard`."""
     try:
