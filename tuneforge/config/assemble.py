@@ -127,7 +127,7 @@ def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
     data, loader = data_parts(c.get("data") or {}, "data", issues)
     top = Stage(None, "train", data, loader, issues.build("loss_masker", c.get("loss_mask"), "loss_mask"),
                 issues.build("scheduler", c.get("scheduler"), "scheduler"))
-    stages = plan_stages(c.get("stages") or [], c["data"], top, issues)
+    stages = plan_stages(c.get("stages") or [], c, top, issues)
     fit = FitSettings(seed=int(c["seed"]), trainer=c["trainer"], optimizer=c["optimizer"],
                       callbacks=_targets(c.get("callbacks")), loggers=_targets(c.get("logger")),
                       checkpoint=bool(c["checkpoint"]["enabled"]),

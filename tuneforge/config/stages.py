@@ -1,10 +1,11 @@
 """Stage planning: a run's `stages:` list (multi-stage instruction tuning) as checked Stage objects.
 
-Each stage may set its own `data` (a node with `name` selects a builder as `data=<name>` would: the loader
-keys of that option, composed through Hydra so that plugins' options count too, over the top-level ones;
-a node without `name` is merged over the top-level `data`), `loss_mask`, `scheduler`, `lr`, and
-`max_steps` or `max_epochs`; it starts from the weights the previous stage left. Without `stages`, a run
-is one unprefixed stage over the top-level config.
+Each stage may set its own `data`, `loss_mask` and `scheduler`, `lr`, and `max_steps` or `max_epochs`; it
+starts from the weights the previous stage left. A node with `name` selects an option as `data=<name>` would:
+the option composed through Hydra (so plugins' options and aliases such as `loss_mask=output_only` count),
+resolved against the run's config, with the stage's own keys over it (for `data`, over the top-level loader
+keys too). A `data` node without `name` is merged over the top-level `data`. Without `stages`, a run is
+one unprefixed stage over the top-level config.
 """
 from __future__ import annotations
 
@@ -42,12 +43,20 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def option_loader_keys(name: str) -> dict[str, Any]:
-    """Loader keys (template, max_length, ...) that the `data=<name>` option sets, as Hydra composes it."""
+def option_node(group: str, node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """The stage's `node` over the `<group>=<node.name>` option as Hydra composes it (interpolations such as
+    `${seed}` resolved against the run's `root` config); `node` as it is when there is no such option."""
+    from omegaconf import OmegaConf
+
     from tuneforge.config.app import compose_option
 
-    node = compose_option("data", name) or {}
-    return {k: node[k] for k in LOADER_KEYS if k in node and node[k] != "???"}
+    option = compose_option(group, str(node["name"]))
+    if option is None:
+        return node
+    scope = OmegaConf.create({**{k: v for k, v in root.items() if k != "stages"}, "_option": option})
+    resolved = OmegaConf.to_container(scope, resolve=True)["_option"]
+    given = {k: v for k, v in resolved.items() if v != "???"}  # a required key left out is reported as missing
+    return {**given, **{k: v for k, v in node.items() if k != "name"}}
 
 
 def _positive(value: Any, tp: type) -> bool:
@@ -56,7 +65,7 @@ def _positive(value: Any, tp: type) -> bool:
     return value > 0
 
 
-def plan_stages(nodes: list[Any], top_data: dict[str, Any], top: Stage, issues: Issues) -> list[Stage]:
+def plan_stages(nodes: list[Any], root: dict[str, Any], top: Stage, issues: Issues) -> list[Stage]:
     """The stages of a run (`top` when there are none); every stage's problems go to `issues`, so that
     all are reported at once."""
     if not nodes:
@@ -70,18 +79,21 @@ def plan_stages(nodes: list[Any], top_data: dict[str, Any], top: Stage, issues: 
         for key in node:
             if key not in STAGE_KEYS:
                 issues.add(f"{path}.{key}", f"unknown stage key; valid: {', '.join(STAGE_KEYS)}")
-        data_node = node.get("data") or {}
-        if "name" in data_node:  # like `data=<name>`: its option's loader keys over the top level's
+        data_node, top_data = node.get("data") or {}, root["data"]
+        if "name" in data_node:  # like `data=<name>`: that option over the top level's loader keys
             data_node = {**{k: v for k, v in top_data.items() if k in LOADER_KEYS},
-                         **option_loader_keys(str(data_node["name"])), **data_node}
+                         **option_node("data", data_node, root)}
         else:
             data_node = _merge(top_data, data_node)
         data, settings = data_parts(data_node, f"{path}.data", issues)
         stage = Stage(i, str(node.get("name", f"stage{i}")), data, settings, top.loss_mask, top.scheduler,
                       node.get("lr"), node.get("max_steps"), node.get("max_epochs"))
         for key, kind in (("loss_mask", "loss_masker"), ("scheduler", "scheduler")):
-            if node.get(key) is not None:
-                setattr(stage, key, issues.build(kind, node[key], f"{path}.{key}"))
+            sub = node.get(key)
+            if isinstance(sub, dict) and "name" in sub:
+                sub = option_node(key, sub, root)
+            if sub is not None:
+                setattr(stage, key, issues.build(kind, sub, f"{path}.{key}"))
         for key, tp in (("lr", float), ("max_steps", int), ("max_epochs", int)):
             value = node.get(key)
             if value is not None and not _positive(value, tp):
