@@ -51,7 +51,7 @@ def make_data(n: int, seed: int = 0) -> list[dict]:
 
     rng = random.Random(seed)
     tok, template = byte_tokenizer(), get_template("plain")
-    masker = binding.build("loss_masker", {"name": "output_only"}, "loss_mask")
+    masker = binding.build("loss_masker", {"name": "multi_turn"}, "loss_mask")
     out = []
     while len(out) < n:
         target = rng.randint(20, 200)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -47,13 +46,12 @@ def write_json(path: Path, data: Any) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
-#: keys whose values are secrets (`api_key_env`, the *name* of a variable, is not).
-SECRET_KEY = re.compile(r"(api_?key|token|secret|password|passwd|credential)s?$", re.I)
-
-
 def redacted(cfg: Any) -> Any:
-    """The resolved config as plain containers, with every value that came from an environment
-    variable (`${oc.env:...}`) or sits under a secret-looking key replaced by a marker."""
+    """The resolved config as plain containers, with every value that came from an environment variable
+    (`${oc.env:...}`) or sits under a secret-named key replaced by a marker, and key-shaped values and URL
+    passwords inside strings redacted (tuneforge/secrets.py says what counts)."""
+    from tuneforge.secrets import MARK, is_secret_key, redact_value
+
     from omegaconf import OmegaConf
 
     raw = OmegaConf.to_container(cfg, resolve=False)
@@ -68,9 +66,9 @@ def redacted(cfg: Any) -> Any:
             return [walk(r, v, key) for r, v in zip(raws, node)]
         if isinstance(raw_node, str) and "${oc.env:" in raw_node:
             return f"<redacted: {raw_node}>"
-        if node not in (None, "") and SECRET_KEY.search(key):
-            return "<redacted>"
-        return node
+        if node not in (None, "") and is_secret_key(key):
+            return MARK
+        return redact_value(node) if isinstance(node, str) else node
 
     return walk(raw, resolved)
 

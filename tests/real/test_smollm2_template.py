@@ -9,7 +9,6 @@ import pytest
 
 from tests.real.conftest import requires_smollm2
 from tuneforge.loss_mask.multi_turn import MultiTurn
-from tuneforge.loss_mask.output_only import OutputOnly
 from tuneforge.render.encode import IGNORE_INDEX, encode, encode_prompt
 from tuneforge.data.example import Example
 from tuneforge.template.named import get_template
@@ -65,7 +64,7 @@ def test_pad_is_eos_and_default_system_prompt(tok):
     assert DEFAULT_SYSTEM not in text and text.startswith("<|im_start|>system\nAnswer in one word.<|im_end|>")
 
 
-@pytest.mark.parametrize("masker", [MultiTurn(), OutputOnly()], ids=["multi_turn", "output_only"])
+@pytest.mark.parametrize("masker", [MultiTurn()], ids=["multi_turn"])  # loss_mask=output_only selects it too
 def test_trained_tokens_are_each_reply_and_its_end_marker(tok, masker):
     template = get_template("auto", tok)
     eos = tok.convert_tokens_to_ids("<|im_end|>")

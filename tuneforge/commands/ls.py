@@ -5,6 +5,7 @@ Never imports torch, transformers, peft or lightning: it answers in well under a
 from __future__ import annotations
 
 from tuneforge.config.paths import RECIPES_DIR
+from tuneforge.config.signature_defaults import option_aliases
 from tuneforge.errors import TuneforgeError
 from tuneforge.registry import GROUP_OF_KIND, KINDS, entries, failed_plugins
 
@@ -41,8 +42,12 @@ def main(argv: list[str]) -> None:
     table = Table(title="tuneforge components")
     for col in ("name", "kind", "provider", "description"):
         table.add_column(col, style="bold" if col == "name" else None)
-    for entry in entries(kinds.get(what, what)):
-        table.add_row(entry.name, entry.kind, entry.provider, entry.description)
+    kind = kinds.get(what, what)
+    rows = [(e.kind, e.name, e.provider, e.description) for e in entries(kind)]
+    rows += [(kinds[group], option, "tuneforge", f"config alias of {target} ({group}={option})")
+             for group, option, target in option_aliases() if kind in (None, kinds[group])]
+    for k, name, provider, text in sorted(rows, key=lambda r: (KINDS.index(r[0]), r[1])):
+        table.add_row(name, k, provider, text)
     console.print(table)
     for plugin, error in failed_plugins().items():
         console.print(f"[red]plugin {plugin} failed to load:[/red] {error}")

@@ -90,10 +90,13 @@ def run_app(command: str, task: Callable[[Any], Any], argv: list[str]) -> None:
     """Run `task` as the Hydra app over `conf/<command>.yaml` with command-line `argv`."""
     import hydra
 
+    from tuneforge.secrets import hide_secret_overrides
+
     check_group_overrides(argv)
     register_search_path()
     if not (CONF_DIR / f"{command}.yaml").exists():
         raise SystemExit(f"tuneforge: no config {CONF_DIR / (command + '.yaml')}")
+    argv = hide_secret_overrides(argv)  # Hydra's files and loggers' records see ${oc.env:...}, not the secret
     check_hydra_targets(command, argv)
     sys.argv = [f"tuneforge-{command}", *argv]  # each primary config sets its hydra.job.name
     app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=command)(task)

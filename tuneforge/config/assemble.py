@@ -105,6 +105,14 @@ def plain(cfg: Any, cli: list[str]) -> dict[str, Any]:
     return c
 
 
+def _seed(c: dict[str, Any], issues: Issues) -> int:
+    seed = c.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        issues.add("seed", f"expected int, got {seed!r}")
+        return 0
+    return seed
+
+
 def _targets(group: Any) -> list[dict[str, Any]]:
     """The `_target_` nodes of a multi-select group (callbacks, logger); null entries are switched off."""
     return [dict(node) for node in (group or {}).values() if node is not None]
@@ -128,7 +136,7 @@ def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
     top = Stage(None, "train", data, loader, issues.build("loss_masker", c.get("loss_mask"), "loss_mask"),
                 issues.build("scheduler", c.get("scheduler"), "scheduler"))
     stages = plan_stages(c.get("stages") or [], c, top, issues)
-    fit = FitSettings(seed=int(c["seed"]), trainer=c["trainer"], optimizer=c["optimizer"],
+    fit = FitSettings(seed=_seed(c, issues), trainer=c["trainer"], optimizer=c["optimizer"],
                       callbacks=_targets(c.get("callbacks")), loggers=_targets(c.get("logger")),
                       checkpoint=bool(c["checkpoint"]["enabled"]),
                       checkpoint_every_n_steps=c["checkpoint"]["every_n_steps"],
@@ -177,8 +185,9 @@ def assemble_generate(cfg: Any, cli: list[str]) -> GenerateParts:
     many = {node: [issues.build(kind, sub, f"{node}.{key}") for key, sub in (c.get(node) or {}).items()
                    if sub is not None]
             for node, kind in (("filters", "filter"), ("evolution", "evolution_op"))}
+    seed = _seed(c, issues)
     issues.raise_if_any()
-    return GenerateParts(llm, pipeline, many["filters"], many["evolution"], int(c["seed"]), Path(c["run_dir"]))
+    return GenerateParts(llm, pipeline, many["filters"], many["evolution"], seed, Path(c["run_dir"]))
 
 
 @dataclass

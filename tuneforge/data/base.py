@@ -17,7 +17,9 @@ class DataBuilder(Protocol):
 
 @dataclass
 class LoaderSettings:
-    """Keys of every `data` node that configure encoding and batching, not the builder."""
+    """Keys of every `data` node that configure encoding and batching, not the builder. These defaults
+    are the only ones: the train / preview / eval configs take them from here (`_loader_settings` in
+    Hydra's ConfigStore, tuneforge/config/signature_defaults.py); a data option may set its own."""
 
     batch_size: int = 64
     eval_batch_size: int = 64

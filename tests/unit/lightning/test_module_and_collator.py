@@ -34,7 +34,7 @@ def test_frozen_parameters_are_not_optimized():
 
 def test_eos_is_trained_although_pad_equals_eos(byte_tokenizer):
     assert byte_tokenizer.pad_token_id == byte_tokenizer.eos_token_id
-    masker = binding.build("loss_masker", {"name": "output_only"}, "loss_mask")
+    masker = binding.build("loss_masker", {"name": "multi_turn"}, "loss_mask")
     ex = Example.single_turn("reverse abc", "cba")
     enc = encode(ex, byte_tokenizer, get_template("plain"), masker, max_length=64)
     trained = [t for t, label in zip(enc.input_ids, enc.labels) if label != IGNORE_INDEX]

@@ -23,7 +23,7 @@ torch.set_num_threads(1)
 WORDS = ["abc", "hello world", "xy", "packing rows", "q", "a longer reply here", "sort me", "zz top"]
 
 
-def encoded(tokenizer, n=len(WORDS), mask="output_only"):
+def encoded(tokenizer, n=len(WORDS), mask="multi_turn"):
     masker = binding.build("loss_masker", {"name": mask}, "loss_mask")
     words = [WORDS[i % len(WORDS)] + "x" * (i // len(WORDS) % 13) for i in range(n)]  # distinct lengths
     return [encode(Example.single_turn(f"reverse {w}", w[::-1]), tokenizer, get_template("plain"), masker, 64)

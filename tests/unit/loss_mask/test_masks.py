@@ -7,13 +7,13 @@ import pytest
 
 from tests.unit.template._bpe import CHATML_GEN, bpe_tokenizer
 from tests.unit.template._chats import CONVERSATIONS, trained_text
+from tuneforge.data.example import Example
 from tuneforge.loss_mask.full import Full
 from tuneforge.loss_mask.last_turn import LastTurn
 from tuneforge.loss_mask.multi_turn import MultiTurn
-from tuneforge.loss_mask.output_only import OutputOnly
 from tuneforge.render.encode import IGNORE_INDEX, encode
-from tuneforge.data.example import Example
 from tuneforge.template.named import TEMPLATES, get_template
+
 
 def tokenizers():
     from tuneforge.model.byte_tokenizer import byte_tokenizer
@@ -61,12 +61,19 @@ def test_each_mask_on_multi_turn(byte_tok):
     messages = CONVERSATIONS["system_multi"]
     template = get_template("chat_template", byte_tok)
     enc = {name: encode(Example(messages), byte_tok, template, masker, 10_000)
-           for name, masker in {"multi": MultiTurn(), "last": LastTurn(), "full": Full(),
-                                "output_only": OutputOnly()}.items()}
+           for name, masker in {"multi": MultiTurn(), "last": LastTurn(), "full": Full()}.items()}
     assert trained_text(byte_tok, enc["multi"]) == "hi<|im_end|>fine, thanks<|im_end|>"
     assert trained_text(byte_tok, enc["last"]) == "fine, thanks<|im_end|>"
     assert enc["full"].labels == enc["full"].input_ids
-    assert enc["output_only"].labels == enc["multi"].labels  # the documented alias
+
+
+def test_output_only_is_multi_turn_under_the_seeds_name(compose):
+    """`loss_mask=output_only` (the default) is a config alias: the option selects multi_turn."""
+    from tuneforge import binding, registry
+
+    masker = binding.build("loss_masker", compose("train", ["loss_mask=output_only"]).loss_mask, "loss_mask")
+    assert type(masker) is MultiTurn
+    assert "output_only" not in {e.name for e in registry.entries("loss_masker")}  # no second module
 
 
 def test_each_mask_on_single_turn(byte_tok):
