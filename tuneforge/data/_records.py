@@ -19,6 +19,12 @@ from tuneforge.errors import TuneforgeError
 FORMATS = ("auto", "jsonl", "json", "csv", "tsv", "parquet", "txt", "hf")
 _BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
               ".parquet": "parquet", ".txt": "txt", ".text": "txt"}
+#: Longest line (a JSONL record, a CSV row, a text line) and whole JSON file read, in characters: beyond them a
+#: file is refused with its position instead of being read until memory runs out (a link to /dev/zero, say).
+MAX_LINE_CHARS = 64 * 2**20
+MAX_JSON_CHARS = 512 * 2**20
+#: "utf-8-sig": UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8" writes one).
+ENCODING = "utf-8-sig"
 HF_SPLITS = {"train": "train", "validation": "val", "valid": "val", "val": "val", "dev": "val",
              "test": "test"}
 
@@ -58,6 +64,9 @@ def detect_format(path: Path, fmt: str = "auto") -> str:
 def check_readable(path: Path) -> None:
     if not path.exists():
         raise TuneforgeError(f"data file {path} does not exist")
+    if not (path.is_file() or path.is_dir()):  # a device, a FIFO, a socket: no end to read towards
+        raise TuneforgeError(f"data file {path} is not a regular file or a directory "
+                             f"({path.resolve()}); give the file itself")
     if path.is_file():
         try:
             with path.open("rb") as f:
@@ -90,7 +99,7 @@ def hf_splits(path: Path, fmt: str) -> list[str]:
 
 
 def _jsonl(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
-    with path.open("r", encoding="utf-8", errors="strict") as f:
+    with path.open("r", encoding=ENCODING, errors="strict") as f:
         for number, line in enumerate(_lines(f, path), start=1):
             if not line.strip():
                 continue
@@ -103,14 +112,28 @@ def _jsonl(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
 
 
 def _lines(f: Any, path: Path) -> Iterator[str]:
+    """The lines of `f`, each at most MAX_LINE_CHARS long (a longer one is refused with its number)."""
+    number = 0
     try:
-        yield from f
+        while line := f.readline(MAX_LINE_CHARS + 1):
+            number += 1
+            if len(line) > MAX_LINE_CHARS:
+                raise TuneforgeError(f"{path}:{number}: a line longer than {MAX_LINE_CHARS:,} characters; "
+                                     "is this a data file?")
+            yield line
     except UnicodeDecodeError as err:
         raise TuneforgeError(f"data file {path} is not UTF-8 text: {err}") from None
 
 
 def _json(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
-    text = "".join(_lines(path.open("r", encoding="utf-8"), path))
+    with path.open("r", encoding=ENCODING) as f:
+        try:
+            text = f.read(MAX_JSON_CHARS + 1)
+        except UnicodeDecodeError as err:
+            raise TuneforgeError(f"data file {path} is not UTF-8 text: {err}") from None
+    if len(text) > MAX_JSON_CHARS:
+        raise TuneforgeError(f"{path}: a JSON file is read whole and this one is over {MAX_JSON_CHARS:,} "
+                             "characters; write it as JSONL (one record a line)")
     decoder = json.JSONDecoder()
     try:
         whole = json.loads(text)
@@ -139,7 +162,7 @@ def _json(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
 
 
 def _csv(path: Path, log: RejectLog, delimiter: str) -> Iterator[tuple[int, Any]]:
-    with path.open("r", encoding="utf-8", newline="") as f:
+    with path.open("r", encoding=ENCODING, newline="") as f:
         reader = csv.reader(_lines(f, path), delimiter=delimiter)
         header = next(reader, None)
         if header is None:
@@ -166,7 +189,7 @@ def _csv(path: Path, log: RejectLog, delimiter: str) -> Iterator[tuple[int, Any]
 
 def _txt(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
     block, first = [], 0
-    with path.open("r", encoding="utf-8") as f:
+    with path.open("r", encoding=ENCODING) as f:
         for number, line in enumerate(_lines(f, path), start=1):
             if line.strip():
                 first = first or number

@@ -92,6 +92,27 @@ class PreparedData:
 SPLITS = ("train", "val", "test")
 
 
+def write_rejects(run_dir: Path, rejects: list[dict[str, Any]]) -> None:
+    from tuneforge.artifacts import write_text
+
+    write_text(Path(run_dir) / "rejects.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
+
+
+def _built(builder: Any, run_dir: Path | None) -> Any:
+    """The builder's splits (a mix: its sources'); when building fails after records were rejected (e.g.
+    every record was bad), rejects.jsonl is still written, so that no reason is lost."""
+    try:
+        return builder.build_sources() if hasattr(builder, "build_sources") else builder.build()
+    except TuneforgeError as err:
+        report = getattr(builder, "report", None)  # a mix merges its sources' reports
+        rejects = list(report.rejects) if report is not None else []
+        if not rejects or run_dir is None:
+            raise
+        write_rejects(run_dir, rejects)
+        raise TuneforgeError(f"{err} (every rejected record, with its reason: {Path(run_dir) / 'rejects.jsonl'})") \
+            from None
+
+
 def prepare_data(builder: Any, tokenizer: Any, template: Template, masker: LossMasker,
                  settings: LoaderSettings, run_dir: Path | None = None) -> PreparedData:
     """Build the splits, encode them (per source, then mix, for `data=mix`), write `rejects.jsonl`
@@ -109,7 +130,7 @@ def prepare_data(builder: Any, tokenizer: Any, template: Template, masker: LossM
 
     metrics: dict[str, Any] = {}
     if hasattr(builder, "build_sources"):  # a mix: encode each source, then mix encoded examples
-        per_source = {name: encode_all(splits) for name, splits in builder.build_sources().items()}
+        per_source = {name: encode_all(splits) for name, splits in _built(builder, run_dir).items()}
         train, mix_metrics = builder.mix({name: enc["train"] for name, (enc, _, _) in per_source.items()})
         metrics |= mix_metrics
         encoded = {"train": train, "val": [e for enc, _, _ in per_source.values() for e in enc["val"]]}
@@ -124,7 +145,7 @@ def prepare_data(builder: Any, tokenizer: Any, template: Template, masker: LossM
                      len(enc["train"]), mix_metrics[f"data/mix/{name}/target"],
                      mix_metrics[f"data/mix/{name}/count"], mix_metrics[f"data/mix/{name}/share"])
     else:
-        encoded_all, stats, kept = encode_all(builder.build())
+        encoded_all, stats, kept = encode_all(_built(builder, run_dir))
         encoded = {"train": encoded_all["train"], "val": encoded_all["val"]}
         stats_list, split_stats = [stats], {"train": stats["train"], "val": stats["val"]}
     for split in ("train", "val"):
@@ -142,10 +163,7 @@ def prepare_data(builder: Any, tokenizer: Any, template: Template, masker: LossM
     log.info("data: read %d, kept %d, rejected %d%s", read, kept_count, len(rejects),
              f" (see {Path(run_dir) / 'rejects.jsonl'})" if rejects and run_dir else "")
     if run_dir is not None:
-        from tuneforge.artifacts import write_text
-
-        write_text(Path(run_dir) / "rejects.jsonl",
-                   "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
+        write_rejects(run_dir, rejects)
     if not encoded["train"]:
         raise TuneforgeError(f"no training examples left (read {read}, rejected {len(rejects)}); "
                              "see rejects.jsonl")
