@@ -7,13 +7,16 @@ not do by itself.
 - `RNGState`: torch / python / numpy RNG states in the checkpoint (numpy's as lists, so the
   checkpoint loads with `weights_only=True`).
 - `AtomicCheckpointIO`: a temp file beside the target, fsync, rename: a kill never leaves a torn
-  `last.ckpt`.
+  `last.ckpt`; a SHA-256 written beside it (`last.ckpt.sha256`) and checked before loading, because torch's
+  zip reader checks headers, not the bytes of a stored tensor (4 KB flipped inside one load silently).
 - `StopOnSignal`: SIGTERM / SIGINT stop training at the end of the current batch after a checkpoint.
 - `PeriodicCheckpoint`: every N optimizer steps and at the last step, saved from inside the loop.
 - `config_diff`: what changed between the run's saved config and the resuming one.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import random
 import signal
@@ -25,6 +28,10 @@ import lightning.pytorch as pl
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from torchdata.stateful_dataloader import StatefulDataLoader
+
+from tuneforge.errors import TuneforgeError
+
+log = logging.getLogger("tuneforge.resume")
 
 
 class ResumableDataLoader(StatefulDataLoader):
@@ -76,28 +83,77 @@ def _tuplify(value: Any) -> Any:
     return tuple(_tuplify(v) for v in value) if isinstance(value, list) else value
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_synced(path: Path, write: Any) -> None:
+    """`write(f)` into a temp file beside `path`, fsync, rename over `path`."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoints written atomically with their SHA-256 beside them, verified before every load. The
+    checksum goes to `<ckpt>.sha256.next` first, then the checkpoint and the checksum are renamed into
+    place: a kill between the two renames leaves a `.next` that matches the new checkpoint."""
+
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(checkpoint, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        staged = path.with_name(f".{path.name}.staged")
+        _write_synced(staged, lambda f: torch.save(checkpoint, f))
+        pending = path.with_name(path.name + ".sha256.next")
+        _write_synced(pending, lambda f: f.write(_sha256(staged).encode() + b"\n"))
+        os.replace(staged, path)
+        os.replace(pending, path.with_name(path.name + ".sha256"))
+        _fsync_dir(path.parent)
 
     def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: bool | None = None) -> dict:
-        return torch.load(path, map_location=map_location or "cpu", weights_only=True)
+        path = Path(path)
+        verify_checkpoint(path)
+        try:
+            return torch.load(path, map_location=map_location or "cpu", weights_only=True)
+        except Exception as err:  # noqa: BLE001 (a torn or foreign file: one clear line)
+            raise TuneforgeError(f"cannot read checkpoint {path}: {str(err).splitlines()[0]}; "
+                                 f"{RESTART_HINT.format(path=path)}") from None
+
+
+RESTART_HINT = ("to start over, delete it (and {path}.sha256) or train into another hydra.run.dir")
+
+
+def verify_checkpoint(path: Path) -> None:
+    """Raise a TuneforgeError naming `path` when its bytes differ from the SHA-256 written with it."""
+    recorded = [p for p in (path.with_name(path.name + ".sha256"), path.with_name(path.name + ".sha256.next"))
+                if p.is_file()]
+    if not recorded:
+        log.warning("%s has no checksum beside it (written by an older tuneforge?): loading it unverified", path)
+        return
+    actual = _sha256(path)
+    if any(p.read_text().strip() == actual for p in recorded):
+        return
+    raise TuneforgeError(f"checkpoint {path} is corrupt: its SHA-256 differs from the one written with it, so "
+                         f"resuming from it is refused; {RESTART_HINT.format(path=path)}")
 
 
 class StopOnSignal(pl.Callback):
@@ -146,10 +202,25 @@ class PeriodicCheckpoint(pl.Callback):
 
 
 def config_diff(saved: Any, current: Any, prefix: str = "") -> list[str]:
-    """Lines `key: old -> new` for every leaf that differs between two plain configs."""
+    """Lines `key: old -> new` for every leaf that differs between two plain configs. A run directory that
+    was moved or copied is the same experiment: its `run_dir` and the paths under it do not count."""
+    if not prefix and isinstance(saved, dict) and isinstance(current, dict) \
+            and isinstance(saved.get("run_dir"), str) and isinstance(current.get("run_dir"), str):
+        saved = _moved(saved, saved["run_dir"], current["run_dir"])
     if isinstance(saved, dict) and isinstance(current, dict):
         lines = []
         for key in sorted(set(saved) | set(current), key=str):
             lines += config_diff(saved.get(key, "<absent>"), current.get(key, "<absent>"), f"{prefix}{key}.")
         return lines
     return [] if saved == current else [f"{prefix[:-1]}: {saved!r} -> {current!r}"]
+
+
+def _moved(node: Any, old: str, new: str) -> Any:
+    """`node` with every path under the run directory `old` rewritten to lie under `new`."""
+    if isinstance(node, dict):
+        return {k: _moved(v, old, new) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_moved(v, old, new) for v in node]
+    if isinstance(node, str) and (node == old or node.startswith(old.rstrip("/") + "/")):
+        return new + node[len(old):]
+    return node
