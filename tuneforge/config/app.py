@@ -46,9 +46,28 @@ def plugin_config_dirs() -> list[tuple[str, str]]:
     return dirs
 
 
+#: Groups selected with `optional` in the primary configs: Hydra skips a missing option without a word.
+OPTIONAL_GROUPS = ("recipe", "hparams_search")
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group, plugins' included, as Hydra sees them."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_search_path()
+    if GlobalHydra.instance().is_initialized():
+        return GlobalHydra.instance().config_loader().get_group_options(group)
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        return GlobalHydra.instance().config_loader().get_group_options(group)
+
+
 def check_group_overrides(argv: list[str]) -> None:
-    """A config group takes option names: Hydra answers `loss_mask=0` or `peft=[1]` with a raw
-    traceback, so such values are one clear error here, before Hydra sees them."""
+    """A config group takes option names: Hydra answers `loss_mask=0` or `peft=[1]` with a raw traceback,
+    and skips a missing `recipe=` or `hparams_search=` option silently (they are `optional` in the defaults
+    list: `recipe=smollm2_loraa` would train the quickstart); each is one clear error here, before Hydra."""
+    import difflib
+
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     from tuneforge.errors import TuneforgeError
@@ -59,14 +78,22 @@ def check_group_overrides(argv: list[str]) -> None:
         return
     groups = {p.name for p in CONF_DIR.iterdir() if p.is_dir() and not p.name.startswith("_")}
     for override in overrides:
-        if override.key_or_group not in groups or override.is_sweep_override():
+        group = override.key_or_group
+        if group not in groups or override.is_sweep_override() or override.is_delete():
             continue
         value = override.value()
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(v, str) for v in values):
-            options = sorted(p.stem for p in (CONF_DIR / override.key_or_group).glob("*.yaml"))
-            raise TuneforgeError(f"{override.input_line}: `{override.key_or_group}` is a config group; give "
-                                 f"an option name: {', '.join(options)}")
+            raise TuneforgeError(f"{override.input_line}: `{group}` is a config group; give "
+                                 f"an option name: {', '.join(group_options(group))}")
+        if group in OPTIONAL_GROUPS:
+            options = group_options(group)
+            for name in values:
+                if name not in options:
+                    close = difflib.get_close_matches(name, options, n=1)
+                    hint = f" Did you mean {close[0]!r}?" if close else ""
+                    raise TuneforgeError(f"{override.input_line}: no {group} option {name!r}.{hint} "
+                                         f"Options: {', '.join(options)}")
 
 
 def check_hydra_targets(command: str, argv: list[str]) -> None:

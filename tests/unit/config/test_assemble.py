@@ -82,3 +82,15 @@ def test_unknown_command_suggests_the_closest(capsys):
     err = capsys.readouterr().err
     assert "Did you mean 'validate'?" in err
     assert all(c.name in err for c in COMMANDS)
+
+
+@pytest.mark.parametrize("override,expected", [
+    ("recipe=smollm2_loraa", "Did you mean 'smollm2_lora'?"),
+    ("hparams_search=optuna", "Did you mean 'optuna_lr'?"),
+])
+def test_a_missing_optional_option_is_an_error_not_the_quickstart(override, expected):
+    """`optional recipe` in the defaults list makes Hydra skip a missing option silently."""
+    from tuneforge.errors import TuneforgeError
+
+    with pytest.raises(TuneforgeError, match=expected):
+        validate([override])
