@@ -78,3 +78,47 @@ def write_resolved_config(cfg: Any, path: Path) -> Path:
     import yaml
 
     return write_text(path, yaml.safe_dump(redacted(cfg), sort_keys=False, allow_unicode=True))
+
+
+class RunLock:
+    """An exclusive lock on a run directory for one process (train, generate, eval): a second process is
+    refused with one line naming the holder, instead of both writing the same checkpoints, config and
+    records. An OS file lock (flock), so a killed holder never leaves a stale lock behind."""
+
+    FILE = ".tuneforge.lock"
+
+    def __init__(self, run_dir: Path, command: str):
+        self.path, self.command, self.fd = Path(run_dir) / self.FILE, command, None
+
+    def __enter__(self) -> RunLock:
+        import fcntl
+        import socket
+        import time
+
+        from tuneforge.errors import TuneforgeError
+
+        if not is_main_process():  # the ranks of one distributed job share their run directory
+            return self
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as err:
+            raise TuneforgeError(f"cannot write to the run directory {self.path.parent}: "
+                                 f"{err.strerror or err}") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self.fd, 4096, 0).decode(errors="replace").strip() or "another process"
+            os.close(self.fd)
+            self.fd = None
+            raise TuneforgeError(f"the run directory {self.path.parent} is in use by {holder}; wait for it to "
+                                 "finish or choose another hydra.run.dir") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"tuneforge {self.command} (pid {os.getpid()} on {socket.gethostname()}, "
+                           f"since {time.strftime('%Y-%m-%d %H:%M:%S')})".encode(), 0)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # releases the lock; the file stays (removing it would race a new holder)
+            self.fd = None

@@ -44,6 +44,8 @@ COMMANDS = (
     Command("nf4-table", "nf4_table:main", "", "the NF4 quantile formula next to bitsandbytes' code book"),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
+#: Commands that write a run directory hold its lock while they run (one process per run directory).
+LOCKING = ("train", "generate", "eval")
 EXAMPLES = """Examples:
   tuneforge train peft=lora peft.r=4 trainer.max_steps=200
   tuneforge train -m peft=full,lora optimizer.lr=1e-3,2e-3
@@ -77,10 +79,14 @@ def _function(command: Command) -> Callable[..., Any]:
 
 def _hydra_task(command: Command) -> Callable[[Any], Any]:
     def task(cfg: Any) -> Any:
+        from tuneforge.artifacts import RunLock
         from tuneforge.errors import TuneforgeError
 
         try:
-            return _function(command)(cfg)
+            if command.name not in LOCKING:
+                return _function(command)(cfg)
+            with RunLock(cfg.run_dir, command.name):
+                return _function(command)(cfg)
         except TuneforgeError as err:
             _fail(str(err))
 
