@@ -3,6 +3,11 @@
 Trained positions come from the character spans the template reports for each turn (mapped to tokens
 through the tokenizer's offsets), never from searching for the reply text, and never from the pad
 token, so EOS is trained even when pad == EOS.
+
+Work per record is bounded by `max_length`, not by the record's size: no token covers more characters than
+the tokenizer's longest vocabulary entry, so the first `max_length + 1` tokens lie within a character budget
+of (max_length + 1) x that length (doubled, and a margin added, for merges across the cut); text beyond it
+is cut before tokenising. A 50 MB record then costs what 512 tokens cost.
 """
 from __future__ import annotations
 
@@ -24,7 +29,8 @@ class Encoded:
     input_ids: list[int]
     labels: list[int]
     truncated: bool = False
-    length: int = 0  # tokens before truncation
+    length: int = 0  # tokens before truncation (a lower bound when `cut`)
+    cut: bool = False  # the text was cut at the character budget before tokenising
 
     @property
     def num_trained(self) -> int:
@@ -66,12 +72,29 @@ def render(example: Example, tokenizer: Any, template: Template) -> tuple[str, l
     return template.render(example.messages, eos=tokenizer.eos_token or "", bos=tokenizer.bos_token or "")
 
 
+def char_budget(tokenizer: Any, max_length: int) -> int:
+    """Characters that surely hold the first `max_length + 1` tokens (see the module docstring)."""
+    longest = getattr(tokenizer, "_tuneforge_longest_token", None)
+    if longest is None:
+        vocab = tokenizer.get_vocab() if hasattr(tokenizer, "get_vocab") else {}
+        longest = max((len(t) for t in vocab), default=16)
+        try:
+            tokenizer._tuneforge_longest_token = longest  # once per tokenizer (a 49k vocabulary: ~0.05 s)
+        except AttributeError:
+            pass
+    return 2 * (max_length + 1) * max(longest, 1) + 1024
+
+
 def encode(example: Example, tokenizer: Any, template: Template, masker: LossMasker,
            max_length: int) -> Encoded:
     """Encode one example; sequences longer than `max_length` are cut (and flagged `truncated`).
 
     Raw-text examples train every token whatever the masker says."""
     text, spans = render(example, tokenizer, template)
+    budget = char_budget(tokenizer, max_length)
+    cut = len(text) > budget
+    if cut:
+        text = text[:budget]
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids, offsets = enc["input_ids"], enc["offset_mapping"]
     if example.is_text:
@@ -81,8 +104,8 @@ def encode(example: Example, tokenizer: Any, template: Template, masker: LossMas
     if len(trained) != len(ids):
         raise TuneforgeError(f"loss masker returned {len(trained)} flags for {len(ids)} tokens")
     labels = [t if keep else IGNORE_INDEX for t, keep in zip(ids, trained)]
-    truncated = len(ids) > max_length
-    return Encoded(ids[:max_length], labels[:max_length], truncated, len(ids))
+    truncated = cut or len(ids) > max_length
+    return Encoded(ids[:max_length], labels[:max_length], truncated, len(ids), cut)
 
 
 def encode_prompt(example: Example, tokenizer: Any, template: Template) -> str:

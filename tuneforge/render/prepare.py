@@ -50,7 +50,8 @@ def encode_split(examples: list[Example], tokenizer: Any, template: Template, ma
         enc = encode(example, tokenizer, template, masker, settings.max_length)
         reason, trained = None, enc.num_trained
         if enc.truncated and settings.truncation == "drop":
-            reason = ("too_long", f"too long: {enc.length} tokens > data.max_length={settings.max_length}")
+            count = f"more than {enc.length}" if enc.cut else str(enc.length)
+            reason = ("too_long", f"too long: {count} tokens > data.max_length={settings.max_length}")
         elif trained == 0:
             reason = ("no_trained_tokens", "no trained tokens (nothing for the loss mask to train"
                                            + (" after truncation)" if enc.truncated else ")"))
