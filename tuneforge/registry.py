@@ -22,7 +22,7 @@ from tuneforge.errors import DuplicateComponentError, UnknownComponentError
 #: The closed list of component kinds; extend it only with a reason.
 KINDS: tuple[str, ...] = (
     "data_builder", "pipeline", "llm", "evolution_op", "filter", "mixer",
-    "loss_masker", "peft", "scheduler", "metric", "model",
+    "template", "loss_masker", "peft", "scheduler", "metric", "model",
 )
 #: The config group (and tuneforge subpackage) of each kind, where the names differ.
 GROUP_OF_KIND: dict[str, str] = {k: k for k in KINDS} | {

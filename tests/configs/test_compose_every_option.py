@@ -30,6 +30,8 @@ def extra_overrides(group: str, option: str, tmp_path: Path) -> list[str]:
     if (group, option) == ("model", "hf"):
         (tmp_path / "some_model").mkdir(exist_ok=True)
         return [f"model.name_or_path={tmp_path / 'some_model'}"]
+    if (group, option) == ("template", "jinja"):  # its one required key: the template itself
+        return ["template.source='{% for m in messages %}{{ m.content }}{% endfor %}'"]
     return []
 
 

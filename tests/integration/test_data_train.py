@@ -117,7 +117,8 @@ def test_stage_data_nodes_take_their_option_loader_keys(compose):
     cfg = compose("train", ["run_dir=/unused", "data.batch_size=8", "stages=[{data: {name: dialogue, path: c.jsonl}},"
                             "{data: {name: alpaca, path: a.jsonl, max_length: 99}}, {data: {num_train: 10}}]"])
     stages = assemble("train", cfg).stages
-    got = [(type(s.data).__name__, s.settings.template, s.settings.max_length, s.settings.batch_size) for s in stages]
+    got = [(type(s.data).__name__, s.template.entry.name, s.settings.max_length, s.settings.batch_size)
+           for s in stages]
     assert got == [("Dialogue", "auto", 1024, 8), ("Alpaca", "alpaca", 99, 8), ("RuleTasks", "plain", 64, 8)]
     assert stages[2].data.sizes["train"] == 10  # merged over the top-level rules node
 

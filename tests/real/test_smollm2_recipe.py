@@ -14,7 +14,7 @@ from tests.real.conftest import requires_smollm2
 
 def test_recipe_selects_the_real_model_its_template_and_mask(compose):
     cfg = compose("train", ["recipe=smollm2_lora"], return_hydra_config=True)
-    assert (cfg.model.name, cfg.data.name, cfg.data.template, cfg.loss_mask.name, cfg.peft.name) == (
+    assert (cfg.model.name, cfg.data.name, cfg.template.name, cfg.loss_mask.name, cfg.peft.name) == (
         "smollm2_135m", "json_extract", "auto", "multi_turn", "lora")
     assert list(cfg.peft.target_modules) == ["q_proj", "v_proj"] and cfg.eval.enabled and cfg.eval.before
     env = cfg.hydra.job.env_set
@@ -28,14 +28,14 @@ def test_max_new_tokens_and_max_length_fit_the_data(compose, smollm2_dir):
 
     from tuneforge import binding
     from tuneforge.render.encode import encode
-    from tuneforge.template.named import get_template
 
     cfg = compose("train", ["recipe=smollm2_lora"])
     tok = AutoTokenizer.from_pretrained(smollm2_dir)
     node = {k: v for k, v in dict(cfg.data).items() if k in ("name", "num_train", "num_val", "num_test",
                                                               "held_out_names", "held_out_cities")}
     splits = binding.build("data_builder", {**node, "seed": cfg.seed}, "data").build()
-    template, masker = get_template(cfg.data.template, tok), binding.build("loss_masker", dict(cfg.loss_mask), "loss_mask")
+    template = binding.build("template", dict(cfg.template), "template", tokenizer=tok)
+    masker = binding.build("loss_masker", dict(cfg.loss_mask), "loss_mask")
     replies = [len(tok(ex.reference, add_special_tokens=False)["input_ids"]) for ex in splits["test"]]
     assert max(replies) + 1 <= cfg.eval.max_new_tokens  # the reply and its <|im_end|>
     lengths = [len(encode(ex, tok, template, masker, 10_000).input_ids) for ex in splits["train"]]

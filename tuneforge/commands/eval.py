@@ -21,7 +21,6 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     import lightning.pytorch as pl
 
     from tuneforge.metrics.evaluate import evaluate
-    from tuneforge.template.named import get_template
 
     pl.seed_everything(parts.seed, verbose=False)  # a run's tiny base model is rebuilt exactly as in training
     model, tokenizer = parts.model.build()
@@ -36,7 +35,7 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     if not examples:
         raise TuneforgeError(f"data has no {parts.split!r} (or val) examples to evaluate")
     examples = examples[: parts.limit] if parts.limit else examples
-    template = get_template(parts.loader.template, tokenizer)
+    template = parts.template.build(tokenizer=tokenizer)
     scores, predictions = evaluate(model, tokenizer, template, examples, parts.metrics, parts.generation,
                                    progress=True)
 

@@ -17,7 +17,6 @@ from omegaconf import DictConfig
 from tuneforge.config.assemble import assemble
 from tuneforge.render.encode import IGNORE_INDEX
 from tuneforge.render.prepare import prepare_data
-from tuneforge.template.named import get_template
 
 TRAINED, CONTEXT = "bold black on green", "dim"
 
@@ -37,7 +36,7 @@ def preview(cfg: DictConfig) -> dict[str, Any]:
     if fmt == "jsonl":
         _logs_to_stderr()
     tokenizer = parts.model.build_tokenizer()
-    template = get_template(stage.settings.template, tokenizer)
+    template = stage.build_template(tokenizer)
     data = prepare_data(stage.data, tokenizer, template, stage.loss_mask, stage.settings)
     shown = data.encoded[split][: parts.limit]
     if fmt == "jsonl":
@@ -52,7 +51,7 @@ def preview(cfg: DictConfig) -> dict[str, Any]:
             out.print(render_tokens(tokenizer, enc.input_ids, enc.labels, markers=out.color_system is None))
         legend = f"[{TRAINED}]trained[/]" if out.color_system else "⟦trained⟧"
         out.print(f"{legend} [{CONTEXT}]not trained (-100)[/]  "
-                  f"template={getattr(template, 'name', stage.settings.template)}  "
+                  f"template={getattr(template, 'name', cfg.template.name)}  "
                   f"loss_mask={cfg.loss_mask.name}")
     counts = summary(data.metrics, split)
     Console(stderr=True).print(counts_table(counts, split))

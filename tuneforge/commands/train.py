@@ -65,7 +65,6 @@ def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any) ->
     from tuneforge.lightning.fit import fit, fit_metrics
     from tuneforge.lightning.stage_weights import load_stage, save_stage
     from tuneforge.render.prepare import prepare_data
-    from tuneforge.template.named import get_template
 
     metrics: dict[str, Any] = {}
     steps, run_dir, evaluation = 0, parts.run_dir, parts.fit.eval
@@ -77,7 +76,7 @@ def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any) ->
             metrics |= done
             steps += int(done.get(f"{stage.prefix}trainer/global_step", 0))
             continue
-        template = get_template(stage.settings.template, tokenizer)
+        template = stage.build_template(tokenizer)  # once: before/after and during-training evaluation share it
         data = prepare_data(stage.data, tokenizer, template, stage.loss_mask, stage.settings, stage_dir)
         own = dict(data.metrics)
         evaluate = evaluation.enabled and data.eval_examples and is_main_process()

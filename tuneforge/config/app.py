@@ -65,11 +65,13 @@ def group_options(group: str) -> list[str]:
 def check_group_overrides(argv: list[str]) -> None:
     """A config group takes option names: Hydra answers `loss_mask=0` or `peft=[1]` with a raw traceback,
     and skips a missing `recipe=` or `hparams_search=` option silently (they are `optional` in the defaults
-    list: `recipe=smollm2_loraa` would train the quickstart); each is one clear error here, before Hydra."""
+    list: `recipe=smollm2_loraa` would train the quickstart); so is a key that moved (`data.template=alpaca`:
+    `template=alpaca`). Each is one clear error here, before Hydra."""
     import difflib
 
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    from tuneforge.config.issues import moved_key
     from tuneforge.errors import TuneforgeError
 
     try:
@@ -79,6 +81,9 @@ def check_group_overrides(argv: list[str]) -> None:
     groups = {p.name for p in CONF_DIR.iterdir() if p.is_dir() and not p.name.startswith("_")}
     for override in overrides:
         group = override.key_or_group
+        moved = moved_key(group, override.input_line.split("=", 1)[-1])
+        if moved:  # data.template=alpaca: Hydra would answer "not in struct"
+            raise TuneforgeError(moved)
         if group not in groups or override.is_sweep_override() or override.is_delete():
             continue
         value = override.value()
@@ -152,9 +157,16 @@ def with_run_dir(cfg):  # noqa: ANN001, ANN201 (omegaconf types)
     return OmegaConf.create(OmegaConf.to_container(cfg, resolve=False))
 
 
-def compose_option(group: str, option: str) -> dict[str, Any] | None:
-    """One option of a config group as Hydra composes it (plugins' config directories included), unresolved;
-    None when the group has no such option. Works inside a running app and outside one."""
+#: Options composed before `+<group>=<option>` when one option is composed alone: an option may select
+#: another group's option from its own defaults list (a data option: `override /template@_global_.template:
+#: alpaca`), and such an override needs the entry it overrides.
+BASE_OPTIONS = {"template": "plain"}
+
+
+def compose_options(group: str, option: str) -> dict[str, Any] | None:
+    """What `+<group>=<option>` composes to over BASE_OPTIONS, unresolved: the option under `group`, and under
+    the other groups what it selects (a data option's `template`); None when the group has no such option.
+    Works inside a running app and outside one."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -162,15 +174,23 @@ def compose_option(group: str, option: str) -> dict[str, Any] | None:
     from omegaconf import OmegaConf
 
     register_search_path()
+    base = [f"+{g}={o}" for g, o in BASE_OPTIONS.items() if g != group]
 
     def load() -> dict[str, Any] | None:
         try:
-            cfg = hydra_compose(config_name=None, overrides=[f"+{group}={option}"])
+            cfg = hydra_compose(config_name=None, overrides=[*base, f"+{group}={option}"])
         except MissingConfigException:
             return None
-        return OmegaConf.to_container(cfg[group], resolve=False)
+        return OmegaConf.to_container(cfg, resolve=False)
 
     if GlobalHydra.instance().is_initialized():
         return load()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
         return load()
+
+
+def compose_option(group: str, option: str) -> dict[str, Any] | None:
+    """One option of a config group as Hydra composes it (plugins' config directories included), unresolved;
+    None when the group has no such option. Works inside a running app and outside one."""
+    composed = compose_options(group, option)
+    return None if composed is None else composed[group]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.config.issues import Issues, data_parts
-from tuneforge.config.stages import Stage, plan_stages
+from tuneforge.config.stages import TEMPLATE_OBJECTS, Stage, plan_stages
 from tuneforge.config.targets import check_targets
 from tuneforge.data.base import LoaderSettings
 from tuneforge.errors import ConfigError, ConfigIssue
@@ -48,6 +48,7 @@ class EvalParts:
     source: Path | None  # the run directory or the adapter directory to load
     data: Any
     loader: LoaderSettings
+    template: Any  # a checked Bound, built with the tokenizer: template.build(tokenizer=...)
     metrics: dict[str, Any]
     generation: Any  # GenerationSettings
     split: str
@@ -134,7 +135,8 @@ def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
     model, peft = issues.build("model", c.get("model"), "model"), issues.build("peft", c.get("peft"), "peft")
     data, loader = data_parts(c.get("data") or {}, "data", issues)
     top = Stage(None, "train", data, loader, issues.build("loss_masker", c.get("loss_mask"), "loss_mask"),
-                issues.build("scheduler", c.get("scheduler"), "scheduler"))
+                issues.build("scheduler", c.get("scheduler"), "scheduler"),
+                template=issues.bound("template", c.get("template"), "template", TEMPLATE_OBJECTS))
     stages = plan_stages(c.get("stages") or [], c, top, issues)
     fit = FitSettings(seed=_seed(c, issues), trainer=c["trainer"], optimizer=c["optimizer"],
                       callbacks=_targets(c.get("callbacks")), loggers=_targets(c.get("logger")),
@@ -151,7 +153,8 @@ def assemble_preview(cfg: Any, cli: list[str]) -> PreviewParts:
     c, issues = plain(cfg, cli), Issues()
     model = issues.build("model", c.get("model"), "model")
     data, loader = data_parts(c.get("data") or {}, "data", issues)
-    stage = Stage(None, "preview", data, loader, issues.build("loss_masker", c.get("loss_mask"), "loss_mask"), None)
+    stage = Stage(None, "preview", data, loader, issues.build("loss_masker", c.get("loss_mask"), "loss_mask"), None,
+                  template=issues.bound("template", c.get("template"), "template", TEMPLATE_OBJECTS))
     preview = c["preview"]
     if preview["format"] not in ("rich", "jsonl"):
         issues.add("preview.format", f"expected rich or jsonl, got {preview['format']!r}")
@@ -170,12 +173,13 @@ def assemble_eval(cfg: Any, cli: list[str]) -> EvalParts:
     model = issues.build("model", sources.model, "model")
     peft = issues.build("peft", sources.peft, "peft") if sources.peft else None
     data, loader = data_parts(sources.data, "data", issues)
+    template = issues.bound("template", sources.template, "template", TEMPLATE_OBJECTS)
     if not metrics and not issues.items:
         issues.add("metrics", "select at least one metric, e.g. metrics=[exact_match]")
     generation = issues.settings(GenerationSettings, c["generation"], "generation")
     issues.raise_if_any()
     source = Path(c["run"]) if c.get("run") else Path(c["adapter"]) if c.get("adapter") else None
-    return EvalParts(model, peft, source, data, loader, metrics, generation, c["split"], c.get("limit"),
+    return EvalParts(model, peft, source, data, loader, template, metrics, generation, c["split"], c.get("limit"),
                      sources.seed, Path(c["run_dir"]))
 
 
@@ -195,29 +199,36 @@ class EvalSources:
     model: dict[str, Any]
     peft: dict[str, Any] | None
     data: dict[str, Any]
+    template: dict[str, Any] | None
     seed: int
 
 
 def eval_sources(c: dict[str, Any], cli: list[str]) -> EvalSources:
-    """What `tuneforge eval` loads: the run's model, PEFT method, data and seed from `run`'s config.yaml
-    when given (data overridden on the command line wins), else the composed model and data. A run
-    directory may come from someone else: its nodes pass the same `_target_` and remote-code checks."""
+    """What `tuneforge eval` loads: the run's model, PEFT method, data, template and seed from `run`'s
+    config.yaml when given (data or template overridden on the command line wins: `data=` brings the template
+    its option selects), else the composed ones. A run directory may come from someone else: its nodes pass
+    the same `_target_` and remote-code checks. A run from before templates were a group of their own keeps
+    its `data.template` name."""
     from omegaconf import OmegaConf
 
     if not c.get("run"):
-        return EvalSources(c["model"], None, c["data"], c["seed"])
+        return EvalSources(c["model"], None, c["data"], c.get("template"), c["seed"])
     config_file = Path(c["run"]) / "config.yaml"
     if not config_file.is_file():
         raise ConfigError(ConfigIssue("run", f"{c['run']!r} is not a tuneforge run directory (no {config_file.name})"))
     run_cfg = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
-    nodes = {k: run_cfg.get(k) for k in ("model", "peft", "data")}
+    nodes = {k: run_cfg.get(k) for k in ("model", "peft", "data", "template")}
     check_targets(nodes)
     issues = [ConfigIssue(f"run {config_file}: {i.path}", i.message) for i in remote_code_issues(nodes, cli)]
     if issues:
         raise ConfigError(issues)
     data_overridden = any(o.lstrip("+~").startswith(("data=", "data.")) for o in cli)
-    return EvalSources(run_cfg["model"], run_cfg["peft"], c["data"] if data_overridden else run_cfg["data"],
-                       run_cfg.get("seed", c["seed"]))
+    template_overridden = any(o.lstrip("+~").startswith(("template=", "template.", "data=")) for o in cli)
+    run_data, run_template = dict(run_cfg["data"] or {}), run_cfg.get("template")
+    if run_template is None and "template" in run_data:  # an older run: data.template named it
+        run_template = {"name": run_data.pop("template")}
+    return EvalSources(run_cfg["model"], run_cfg["peft"], c["data"] if data_overridden else run_data,
+                       c.get("template") if template_overridden else run_template, run_cfg.get("seed", c["seed"]))
 
 
 def _cli_overrides() -> list[str]:

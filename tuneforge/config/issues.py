@@ -1,5 +1,5 @@
 """Collecting every problem of a config before reporting, and the checks that every `data` node shares
-(the builder and its loader settings)."""
+(the builder and its loader settings; a key that moved out of it)."""
 from __future__ import annotations
 
 from typing import Any
@@ -26,6 +26,19 @@ class Issues:
             self.items += err.issues
             return None
 
+    def bound(self, kind: str, node: Any, path: str, objects: tuple[str, ...]) -> Any:
+        """The checked Bound of a component built later with `objects` (a template: with the tokenizer), or
+        None (its problems recorded)."""
+        if not isinstance(node, dict):
+            self.add(path, f"missing: select a {kind} ({path}=...)")
+            return None
+        node = {k: v for k, v in node.items() if v != "???"}  # a required key left out: reported as missing
+        try:
+            return bind(kind, node, path, objects=objects)
+        except ConfigError as err:
+            self.items += err.issues
+            return None
+
     def settings(self, cls: Any, node: Any, path: str) -> Any:
         """A settings dataclass from `node`, or None (its problems recorded)."""
         try:
@@ -42,8 +55,27 @@ class Issues:
             raise ConfigError(self.items)
 
 
+#: Keys that left the `data` node -> where they went. An old command line, recipe or run directory gets the fix
+#: in one line instead of Hydra's "not in struct" or an unknown builder key.
+MOVED_KEYS = {"data.template": "template"}
+
+
+def moved_key(key: str, value: Any) -> str | None:
+    """The one-line fix for the override `key=value` when `key` moved (`data.template=alpaca` -> `template=alpaca`);
+    None when it did not."""
+    new = MOVED_KEYS.get(key.lstrip("+~"))
+    if new is None:
+        return None
+    return f"{key.lstrip('+~')} moved: the prompt template is a config group of its own now: {new}={value}"
+
+
 def data_parts(node: dict[str, Any], path: str, issues: Issues) -> tuple[Any, LoaderSettings]:
     """(data builder, loader settings) of a `data` node."""
+    if "template" in node:  # the pre-renovation spelling (a stage's, a recipe's, a run directory's)
+        value = node["template"]
+        node = {k: v for k, v in node.items() if k != "template"}
+        fix = f"template={value}" if path == "data" else f"template: {{name: {value}}} beside the stage's data"
+        issues.add(f"{path}.template", f"moved: the prompt template is a config group of its own now: {fix}")
     loader = issues.settings(LoaderSettings, {k: v for k, v in node.items() if k in LOADER_KEYS}, path) \
         or LoaderSettings()
     builder = issues.build("data_builder", {k: v for k, v in node.items() if k not in LOADER_KEYS}, path)

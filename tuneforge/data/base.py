@@ -19,12 +19,12 @@ class DataBuilder(Protocol):
 class LoaderSettings:
     """Keys of every `data` node that configure encoding and batching, not the builder. These defaults
     are the only ones: the train / preview / eval configs take them from here (`_loader_settings` in
-    Hydra's ConfigStore, tuneforge/config/signature_defaults.py); a data option may set its own."""
+    Hydra's ConfigStore, tuneforge/config/signature_defaults.py); a data option may set its own. The prompt
+    template is not one of them: it is a component of its own (`template=alpaca`, conf/template/)."""
 
     batch_size: int = 64
     eval_batch_size: int = 64
     max_length: int = 512
-    template: str = "plain"
     truncation: Literal["truncate", "drop"] = "truncate"
     num_workers: int = 0
     shuffle: bool = True

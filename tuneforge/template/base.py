@@ -1,12 +1,16 @@
-"""Prompt templates that render a conversation to text with the character span of each turn.
+"""What every template shares: `Span` (a turn's character span in the rendered text) and `Template`, the
+role-based form of the `plain`, `alpaca`, `chatml`, `vicuna` and `zephyr` options.
 
-Named templates: each role renders as `prefix + content + suffix + separator`. A turn's span covers
-its content and suffix (the end-of-turn marker or EOS, which must be trained so the model learns to
-stop); prefixes (role headers) and separators (blank lines between turns) belong to no turn.
-`{eos}` and `{bos}` are replaced by the tokenizer's tokens.
+A template is a component of kind `template` (config group `template`, one file per option here), built with
+the tokenizer: `template=alpaca`. Whatever its form, it renders a conversation to text plus one Span per
+turn: `render(messages, *, eos, bos, add_generation_prompt) -> (text, spans)`. Jinja templates (the
+tokenizer's own, `chat_template` / `auto`, or one written in config, `jinja`) are rendered by `ChatTemplate`
+(chat_template.py), which reports spans the same way.
 
-A tokenizer's own jinja chat template (`data.template=auto` or `chat_template`) is wrapped by
-`ChatTemplate` (tuneforge/text/chat_template.py), which reports spans the same way.
+Role-based: each role renders as `prefix + content + suffix + separator`. A turn's span covers its content
+and suffix (the end-of-turn marker or EOS, which must be trained so the model learns to stop); prefixes (role
+headers) and separators (blank lines between turns) belong to no turn. `{eos}` and `{bos}` are replaced by
+the tokenizer's tokens.
 """
 from __future__ import annotations
 

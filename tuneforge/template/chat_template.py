@@ -1,4 +1,5 @@
-"""A tokenizer's jinja chat template as a Template: rendered text plus the character span of each turn.
+"""`template=chat_template`: the tokenizer's own jinja chat template; and `ChatTemplate`, which renders any
+jinja chat template (this one, `auto`'s, `jinja`'s from config) to text plus the character span of each turn.
 
 Spans come from how the template renders each turn, never from searching for the reply text:
 - with `{% generation %}` tags, an assistant turn's span is its generation block (exactly what
@@ -14,18 +15,19 @@ import re
 from typing import Any
 
 from tuneforge.errors import TuneforgeError
+from tuneforge.registry import register
 from tuneforge.template.base import Span
 
 GENERATION_TAG = re.compile(r"\{%-?\s*generation\s*-?%\}")
 
 
 class ChatTemplate:
-    """Renders with `tokenizer.chat_template` (transformers' sandboxed jinja renderer)."""
+    """Renders a jinja chat template (by default `tokenizer.chat_template`) with transformers' sandboxed
+    renderer; the tokenizer's special tokens (`eos_token`, `bos_token`, ...) are its variables."""
 
-    name = "chat_template"
-
-    def __init__(self, tokenizer: Any):
-        self.source: str = tokenizer.chat_template
+    def __init__(self, tokenizer: Any, source: str | None = None, name: str = "chat_template"):
+        self.name = name
+        self.source: str = tokenizer.chat_template if source is None else source
         self.variables = dict(tokenizer.special_tokens_map)
         self.has_generation_tags = bool(GENERATION_TAG.search(self.source))
 
@@ -38,7 +40,7 @@ class ChatTemplate:
                 conversations=[messages], chat_template=self.source, add_generation_prompt=add_generation_prompt,
                 return_assistant_tokens_mask=track, **self.variables)
         except Exception as err:  # jinja errors, raise_exception() in templates
-            raise TuneforgeError(f"the chat template failed to render a conversation of "
+            raise TuneforgeError(f"the {self.name} template failed to render a conversation of "
                                  f"{len(messages)} message(s): {err}") from None
         return rendered[0], (indices[0] if indices else [])
 
@@ -56,7 +58,7 @@ class ChatTemplate:
         text, blocks = self._render(messages, track=True)
         turns = [i for i, m in enumerate(messages) if m["role"] == "assistant"]
         if len(blocks) != len(turns):
-            raise TuneforgeError(f"the chat template rendered {len(blocks)} generation block(s) for "
+            raise TuneforgeError(f"the {self.name} template rendered {len(blocks)} generation block(s) for "
                                  f"{len(turns)} assistant turn(s); cannot tell which tokens to train")
         return text, [Span(start, end, "assistant", turn) for (start, end), turn in zip(blocks, turns)]
 
@@ -69,9 +71,18 @@ class ChatTemplate:
             after = self._render(messages[: i + 1])[0]
             if not (after.startswith(before) and text.startswith(after)):
                 raise TuneforgeError(
-                    f"the chat template does not have the prefix property at message {i} "
+                    f"the {self.name} template does not have the prefix property at message {i} "
                     f"({message['role']}): rendering the first {i + 1} message(s) is not a prefix of "
                     "the whole conversation, so turn spans cannot be derived; add {% generation %} tags "
-                    "to the template or choose a named template (data.template=chatml, alpaca, ...)")
+                    "to the template or choose a role-based one (template=chatml, alpaca, ...)")
             spans.append(Span(len(before), len(after), message["role"], i))
         return text, spans
+
+
+@register("template", "chat_template")
+def chat_template(tokenizer: Any) -> ChatTemplate:
+    """The tokenizer's own jinja chat template (an error when it has none; `auto` falls back to plain)."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise TuneforgeError("template=chat_template but the tokenizer has no chat template; choose another "
+                             "template (template=auto falls back to plain; tuneforge ls template)")
+    return ChatTemplate(tokenizer)

@@ -45,10 +45,12 @@ def test_validate_names_every_bad_key(command, overrides, expected):
 
 
 def test_stage_options_come_from_hydra_not_from_files(compose):
-    """A stage's `data: {name: alpaca}` takes the alpaca option's loader keys as Hydra composes them."""
-    from tuneforge.config.app import compose_option
+    """A stage's `data: {name: alpaca}` takes the alpaca option's loader keys, and the template it selects, as
+    Hydra composes them."""
+    from tuneforge.config.app import compose_option, compose_options
 
-    assert compose_option("data", "alpaca")["template"] == "alpaca"
+    assert compose_option("data", "alpaca")["max_length"] == 512
+    assert compose_options("data", "alpaca")["template"] == {"name": "alpaca"}
     assert compose_option("data", "no_such_option") is None
 
 

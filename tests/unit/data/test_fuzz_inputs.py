@@ -75,7 +75,7 @@ def test_bad_files_are_counted_or_one_clear_error(builder, tmp_path_factory, con
 
 
 KEYS = ["peft.r", "optimizer.lr", "data.batch_size", "trainer.max_steps", "model.hidden_size", "seed",
-        "scheduler.warmup_steps", "data.template", "loss_mask", "peft", "+peft.bogus", "eval.limit"]
+        "scheduler.warmup_steps", "template", "data.template", "loss_mask", "peft", "+peft.bogus", "eval.limit"]
 VALUES = st.one_of(st.integers(-5, 10**6).map(str), st.floats(allow_nan=False, allow_infinity=False).map(str),
                    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
                    st.sampled_from(["null", "[1,2]", "{a: 1}", "true", "lora", "full", "'x y'", "${seed}", "???"]))

@@ -1,0 +1,19 @@
+"""`template=chatml`: ChatML (Qwen, SmolLM2, ...) written out, for tokenizers without a chat template."""
+from __future__ import annotations
+
+from typing import Any
+
+from tuneforge.registry import register
+from tuneforge.template.base import Template
+
+CHATML = Template("chatml", {
+    "system": ("<|im_start|>system\n", "<|im_end|>\n"),
+    "user": ("<|im_start|>user\n", "<|im_end|>\n"),
+    "assistant": ("<|im_start|>assistant\n", "<|im_end|>"),
+}, separators=(("assistant", "\n"),))
+
+
+@register("template", "chatml")
+def chatml(tokenizer: Any) -> Template:
+    """ChatML: `<|im_start|>role\\n...<|im_end|>`, the reply's end-of-turn marker trained."""
+    return CHATML
