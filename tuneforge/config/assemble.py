@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.config.issues import Issues, data_parts
+from tuneforge.config.settings import CheckpointSettings, check_ranges, check_root, check_target_keys
 from tuneforge.config.stages import TEMPLATE_OBJECTS, Stage, plan_stages
 from tuneforge.config.targets import check_targets
 from tuneforge.data.base import LoaderSettings
@@ -138,10 +139,17 @@ def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
                 issues.build("scheduler", c.get("scheduler"), "scheduler"),
                 template=issues.bound("template", c.get("template"), "template", TEMPLATE_OBJECTS))
     stages = plan_stages(c.get("stages") or [], c, top, issues)
+    check_root(c, "train", issues)
+    check_ranges(c, issues)
+    for place in ("trainer", "optimizer"):
+        check_target_keys(c.get(place), place, issues)
+    for place in ("callbacks", "logger"):
+        for key, node in (c.get(place) or {}).items():
+            check_target_keys(node, f"{place}.{key}", issues)
+    checkpoint = issues.settings(CheckpointSettings, c.get("checkpoint") or {}, "checkpoint") or CheckpointSettings()
     fit = FitSettings(seed=_seed(c, issues), trainer=c["trainer"], optimizer=c["optimizer"],
                       callbacks=_targets(c.get("callbacks")), loggers=_targets(c.get("logger")),
-                      checkpoint=bool(c["checkpoint"]["enabled"]),
-                      checkpoint_every_n_steps=c["checkpoint"]["every_n_steps"],
+                      checkpoint=checkpoint.enabled, checkpoint_every_n_steps=checkpoint.every_n_steps,
                       resume=bool(c.get("resume")), eval=_eval_settings(c["eval"], issues))
     if c.get("resume") not in (None, "auto", "force"):
         issues.add("resume", f"expected auto, force or null, got {c['resume']!r}")
@@ -151,6 +159,7 @@ def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
 
 def assemble_preview(cfg: Any, cli: list[str]) -> PreviewParts:
     c, issues = plain(cfg, cli), Issues()
+    check_root(c, 'preview', issues)
     model = issues.build("model", c.get("model"), "model")
     data, loader = data_parts(c.get("data") or {}, "data", issues)
     stage = Stage(None, "preview", data, loader, issues.build("loss_masker", c.get("loss_mask"), "loss_mask"), None,
@@ -168,6 +177,7 @@ def assemble_eval(cfg: Any, cli: list[str]) -> EvalParts:
     from tuneforge.inference.generate import GenerationSettings
 
     c, issues = plain(cfg, cli), Issues()
+    check_root(c, 'eval', issues)
     sources = eval_sources(c, cli)
     metrics = {k: issues.build("metric", node, f"metrics.{k}") for k, node in (c.get("metrics") or {}).items()}
     model = issues.build("model", sources.model, "model")
@@ -185,6 +195,7 @@ def assemble_eval(cfg: Any, cli: list[str]) -> EvalParts:
 
 def assemble_generate(cfg: Any, cli: list[str]) -> GenerateParts:
     c, issues = plain(cfg, cli), Issues()
+    check_root(c, 'generate', issues)
     llm, pipeline = issues.build("llm", c.get("llm"), "llm"), issues.build("pipeline", c.get("pipeline"), "pipeline")
     many = {node: [issues.build(kind, sub, f"{node}.{key}") for key, sub in (c.get(node) or {}).items()
                    if sub is not None]

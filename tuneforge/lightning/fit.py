@@ -28,7 +28,7 @@ class EvalSettings:
     limit: int | None = 64
     best_by: str | None = None
     best_mode: str = "max"
-    exact_match: Any = None  # the metric component of the before / after evaluation
+    exact_match: Any = field(default=None, init=False)  # the before / after metric (built, not config)
 
     @property
     def generation(self) -> Any:

@@ -37,6 +37,15 @@ def test_validate_checks_every_stage_of_a_recipe(capsys):
      {"generation.max_new_tokens", "generation.beams"}),
     ("eval", ["metrics=[exact_match]", "+metrics.exact_match.ignore_kase=true"], {"metrics.exact_match.ignore_kase"}),
     ("preview", ["preview.format=html", "data.batch_size=x"], {"preview.format", "data.batch_size"}),
+    ("train", ["+foo.bar=1", "+checkpoint.every=3", "+trainer.max_stepz=3", "+logger.csv.nam=x"],
+     {"foo", "checkpoint.every", "trainer.max_stepz", "logger.csv.nam"}),
+    ("train", ["optimizer.lr=abc", "data.batch_size=0", "eval.max_new_tokens=-1"],
+     {"optimizer.lr", "data.batch_size", "eval.max_new_tokens"}),
+    ("train", ["optimizer.lr=nan"], {"optimizer.lr"}),
+    ("train", ["trainer.max_steps=-1"], {"trainer.max_steps"}),  # max_epochs is -1 too: it would never end
+    ("train", ["trainer.max_steps=abc"], {"trainer.max_steps"}),
+    ("generate", ["+seeed=3"], {"seeed"}),
+    ("eval", ["+generation_max=3"], {"generation_max"}),
 ])
 def test_validate_names_every_bad_key(command, overrides, expected):
     with pytest.raises(ConfigError) as err:
@@ -96,3 +105,19 @@ def test_a_missing_optional_option_is_an_error_not_the_quickstart(override, expe
 
     with pytest.raises(TuneforgeError, match=expected):
         validate([override])
+
+
+def test_train_reports_the_same_lines_as_validate_before_any_work(tmp_path):
+    import subprocess
+    import sys
+
+    bad = ["optimizer.lr=nan", "+trainer.max_stepz=3"]
+    with pytest.raises(ConfigError) as err:
+        validate(bad)
+    run = tmp_path / "run"
+    out = subprocess.run([sys.executable, "-m", "tuneforge.cli", "train", *bad, f"hydra.run.dir={run}"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    for issue in err.value.issues:
+        assert str(issue) in out.stderr
+    assert not (run / "config.yaml").exists() and not (run / "checkpoints").exists()
