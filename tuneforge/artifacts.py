@@ -73,11 +73,32 @@ def redacted(cfg: Any) -> Any:
     return walk(raw, resolved)
 
 
+#: Keys whose relative values are recorded as absolute paths (when they name something that exists).
+PATH_KEYS = ("path", "dir", "name_or_path", "adapter", "run", "file")
+
+
+def recorded(cfg: Any) -> Any:
+    """The config as a run records it: resolved, secrets redacted (see `redacted`), and relative paths that
+    exist made absolute, so that `eval run=`, a resume or a copy of the run directory started elsewhere
+    reads the same files (never another file with the same relative name)."""
+    def walk(node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v, str(k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, key) for v in node]
+        if isinstance(node, str) and node and key.rsplit("_", 1)[-1] in PATH_KEYS \
+                and not os.path.isabs(node) and "://" not in node and os.path.exists(node):
+            return os.path.abspath(node)
+        return node
+
+    return walk(redacted(cfg))
+
+
 def write_resolved_config(cfg: Any, path: Path) -> Path:
-    """The resolved config, secrets redacted (see `redacted`)."""
+    """The config as the run records it (see `recorded`)."""
     import yaml
 
-    return write_text(path, yaml.safe_dump(redacted(cfg), sort_keys=False, allow_unicode=True))
+    return write_text(path, yaml.safe_dump(recorded(cfg), sort_keys=False, allow_unicode=True))
 
 
 class RunLock:

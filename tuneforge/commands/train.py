@@ -14,7 +14,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from tuneforge.artifacts import write_json, write_resolved_config
+from tuneforge.artifacts import recorded, write_json, write_resolved_config
 from tuneforge.config.assemble import TrainParts, assemble
 from tuneforge.errors import TuneforgeError
 
@@ -27,8 +27,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     started = time.perf_counter()
     parts = assemble("train", cfg)  # every config problem is reported here, before any model is built
     parts.run_dir.mkdir(parents=True, exist_ok=True)
+    record = recorded(cfg)
     if parts.resume:
-        check_resume(cfg, parts.resume, parts.run_dir)
+        check_resume(record, parts.resume, parts.run_dir)  # and every checkpoint loads, before anything is written
     write_resolved_config(cfg, parts.run_dir / "config.yaml")
 
     import lightning.pytorch as pl
@@ -44,7 +45,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainable, total = count_parameters(model)
     metrics: dict[str, Any] = {"params/trainable": trainable, "params/total": total}
     history = LossHistory()
-    metrics |= train_stages(parts, model, tokenizer, history)
+    metrics |= train_stages(parts, model, tokenizer, history, record)
 
     metrics["runtime_s"] = round(time.perf_counter() - started, 2)
     if not is_main_process():  # other ranks of a distributed run write nothing
@@ -59,8 +60,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     return metrics
 
 
-def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any) -> dict[str, Any]:
-    """Train every stage in order; returns the metrics (prefixed `stage<i>/` when there are stages)."""
+def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any, record: dict[str, Any]
+                 ) -> dict[str, Any]:
+    """Train every stage in order; returns the metrics (prefixed `stage<i>/` when there are stages). A stage
+    finished in an earlier run is skipped (its weights loaded) only if its settings are unchanged."""
     from tuneforge.artifacts import is_main_process
     from tuneforge.lightning.fit import fit, fit_metrics
     from tuneforge.lightning.stage_weights import load_stage, save_stage
@@ -71,6 +74,7 @@ def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any) ->
     for stage in parts.stages:
         stage_dir = run_dir / "stages" / str(stage.index) if stage.index is not None else run_dir
         if stage.index is not None and (stage_dir / "done.json").exists():
+            check_stage_unchanged(stage, stage_dir, stage_settings(record, stage.index))
             done = load_stage(model, stage_dir)
             log.info("stage %d (%s) finished in an earlier run: loaded its weights", stage.index, stage.name)
             metrics |= done
@@ -94,7 +98,7 @@ def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any) ->
         own = {f"{stage.prefix}{k}": v for k, v in own.items()}
         metrics |= own
         if stage.index is not None:
-            save_stage(model, stage_dir, own)
+            save_stage(model, stage_dir, own, stage_settings(record, stage.index))
     first, last = parts.stages[0].prefix, parts.stages[-1].prefix
     if last:  # the run's headline numbers: the last stage's
         metrics |= {k[len(last):]: v for k, v in metrics.items() if k.startswith(last) and k[len(last):] in HEADLINE}
@@ -126,23 +130,57 @@ def exact_match_before(model: Any, tokenizer: Any, template: Any, examples: list
     return value
 
 
-def check_resume(cfg: DictConfig, resume: str, run_dir: Path) -> None:
-    """resume=auto continues only the same experiment: a changed config is refused with its diff."""
-    import yaml
+#: What may change between a run and its resume: how long it runs, and what it logs and evaluates.
+RESUMABLE_CHANGES = ("resume", "trainer.max_steps", "trainer.max_epochs")
+#: Not part of a stage's settings (a finished stage stays valid when only these change).
+NOT_STAGE_SETTINGS = ("resume", "run_dir", "eval", "logger", "callbacks", "checkpoint", "optimized_metric")
 
-    from tuneforge.artifacts import redacted
+
+def stage_settings(record: dict[str, Any], index: int) -> dict[str, Any]:
+    """What stage `index` was trained with: the recorded config up to and including that stage."""
+    out = {k: v for k, v in record.items() if k not in NOT_STAGE_SETTINGS and k != "stages"}
+    return out | {"stages": list(record.get("stages") or [])[: index + 1]}
+
+
+def check_stage_unchanged(stage: Any, stage_dir: Path, settings: dict[str, Any]) -> None:
+    """A finished stage whose settings changed is never silently skipped: refused with the diff."""
     from tuneforge.lightning.resume import config_diff
 
-    saved_file = run_dir / "config.yaml"
+    saved = json.loads((stage_dir / "done.json").read_text()).get("settings")
+    diff = config_diff(saved, settings) if saved is not None else []
+    if diff:
+        raise TuneforgeError(f"stage {stage.index} ({stage.name}) finished in an earlier run with other settings:\n  "
+                             + "\n  ".join(diff) + f"\nto train it again, delete {stage_dir}; or train into "
+                             "another hydra.run.dir")
+
+
+def checkpoints(run_dir: Path) -> list[Path]:
+    return sorted([*run_dir.glob("checkpoints/last.ckpt"), *run_dir.glob("stages/*/checkpoints/last.ckpt")])
+
+
+def check_resume(record: dict[str, Any], resume: str, run_dir: Path) -> None:
+    """resume=auto continues only the same experiment: a changed config is refused with its diff (resume=force
+    continues anyway); checkpoints without the config.yaml they were made with are refused (force takes them);
+    and every checkpoint is verified and loaded once, before this run writes anything."""
+    import yaml
+
+    from tuneforge.lightning.resume import AtomicCheckpointIO, config_diff
+
+    saved_file, found = run_dir / "config.yaml", checkpoints(run_dir)
     if not saved_file.is_file():
-        log.info("resume=%s: %s has no earlier run; starting fresh", resume, run_dir)
-        return
-    ignore = {"resume", "trainer.max_steps", "trainer.max_epochs"}
-    diff = [d for d in config_diff(yaml.safe_load(saved_file.read_text()), redacted(cfg))
-            if d.split(":")[0] not in ignore]
-    if diff and resume != "force":
-        raise TuneforgeError("refusing to resume: the config differs from the run's saved config.yaml:\n  "
-                             + "\n  ".join(diff) + "\n(resume=force continues anyway)")
+        if found and resume != "force":
+            raise TuneforgeError(f"refusing to resume: {run_dir} holds checkpoints ({found[0]}) but no config.yaml, "
+                                 "so nothing says they come from this experiment (resume=force takes them anyway)")
+        if not found:
+            log.info("resume=%s: %s has no earlier run; starting fresh", resume, run_dir)
+    else:
+        diff = [d for d in config_diff(yaml.safe_load(saved_file.read_text()), record)
+                if d.split(":")[0] not in RESUMABLE_CHANGES]
+        if diff and resume != "force":
+            raise TuneforgeError("refusing to resume: the config differs from the run's saved config.yaml:\n  "
+                                 + "\n  ".join(diff) + "\n(resume=force continues anyway)")
+    for ckpt in found:
+        AtomicCheckpointIO().load_checkpoint(ckpt)
 
 
 def optimized_value(metrics: dict[str, Any], name: str | None) -> Any:

@@ -212,6 +212,10 @@ def config_diff(saved: Any, current: Any, prefix: str = "") -> list[str]:
         for key in sorted(set(saved) | set(current), key=str):
             lines += config_diff(saved.get(key, "<absent>"), current.get(key, "<absent>"), f"{prefix}{key}.")
         return lines
+    if isinstance(saved, list) and isinstance(current, list) and len(saved) == len(current) \
+            and any(isinstance(v, dict) for v in saved):  # e.g. stages: per item, `stages[0].lr`
+        return [line for i, (a, b) in enumerate(zip(saved, current))
+                for line in config_diff(a, b, f"{prefix[:-1]}[{i}].")]
     return [] if saved == current else [f"{prefix[:-1]}: {saved!r} -> {current!r}"]
 
 

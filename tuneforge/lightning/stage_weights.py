@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 
-def save_stage(model: Any, stage_dir: Path, metrics: dict[str, Any]) -> None:
-    """Trainable weights, then `done.json` (written last: its presence means the stage finished)."""
+def save_stage(model: Any, stage_dir: Path, metrics: dict[str, Any], settings: dict[str, Any] | None = None) -> None:
+    """Trainable weights, then `done.json` with the stage's metrics and settings (written last: its presence
+    means the stage finished)."""
     import os
 
     import torch
@@ -27,7 +28,7 @@ def save_stage(model: Any, stage_dir: Path, metrics: dict[str, Any]) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, stage_dir / "weights.pt")
-    write_json(stage_dir / "done.json", {"metrics": metrics})
+    write_json(stage_dir / "done.json", {"metrics": metrics, "settings": settings})
 
 
 def load_stage(model: Any, stage_dir: Path) -> dict[str, Any]:
