@@ -116,6 +116,25 @@ def check_hydra_targets(command: str, argv: list[str]) -> None:
     except Exception:  # noqa: BLE001 (Hydra's own errors come, clearer, from the app itself)
         return
     check_targets(cfg.hydra, "hydra")
+    check_writable(cfg, multirun=any(a in ("-m", "--multirun") for a in argv))
+
+
+def check_writable(cfg: Any, multirun: bool) -> None:
+    """The run (or sweep) directory can be created: Hydra creates it before the task runs, and a read-only
+    place would end in a traceback there."""
+    import os
+    from pathlib import Path
+
+    from tuneforge.errors import TuneforgeError
+
+    try:
+        target = Path(str(cfg.hydra.sweep.dir if multirun else cfg.hydra.run.dir))
+    except Exception:  # noqa: BLE001 (an interpolation only Hydra's run can resolve: Hydra checks it)
+        return
+    existing = next((p for p in (target, *target.absolute().parents) if p.exists()), None)
+    if existing is not None and not os.access(existing, os.W_OK):
+        raise TuneforgeError(f"cannot write the run directory {target}: {existing} is not writable "
+                             "(a read-only file system or no permission); choose another hydra.run.dir")
 
 
 def run_app(command: str, task: Callable[[Any], Any], argv: list[str]) -> None:

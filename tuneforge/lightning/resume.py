@@ -100,16 +100,27 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _write_synced(path: Path, write: Any) -> None:
-    """`write(f)` into a temp file beside `path`, fsync, rename over `path`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """`write(f)` into a temp file beside `path`, fsync, rename over `path`; a full disk or a read-only
+    directory is one clear error (torch's writer reports a full disk as a RuntimeError)."""
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        import shutil
+
+        full = shutil.disk_usage(path.parent).free < (1 << 20) or getattr(err, "errno", None) == 28
+        raise TuneforgeError(f"cannot write {path}: " + ("the disk is full" if full else
+                                                         getattr(err, "strerror", None) or str(err))) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
