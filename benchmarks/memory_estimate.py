@@ -7,7 +7,9 @@ minus the RSS after a warm-up (every library and kernel loaded) just before the 
 or torch.cuda.max_memory_allocated (CUDA). On CPU the subprocess runs with glibc's mmap threshold fixed
 (MALLOC_MMAP_THRESHOLD_=65536, MALLOC_TRIM_THRESHOLD_=0): with the default dynamic threshold, freed
 activation buffers stay in the heap and the RSS peak overstates live memory by 40-120 %.
-Prints estimate, measured and their ratio for full fine-tuning and LoRA on the same model.
+Prints estimate, measured and their ratio for full fine-tuning and LoRA on the same model. The loop zeroes
+gradients where Lightning does (after the forward pass, before backward). benchmarks/memory_scale.py does the
+same on SmolLM2 through a real Lightning fit, with checkpointing and QLoRA.
 """
 from __future__ import annotations
 
@@ -53,9 +55,9 @@ def measure(method: str, hidden: int, layers: int, batch: int, seq: int, steps: 
     labels[:, : seq // 4] = -100
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    for _ in range(steps):
-        opt.zero_grad()
+    for _ in range(steps):  # Lightning's order: the previous gradients are freed after the forward pass
         loss = model(input_ids=ids, attention_mask=mask, labels=labels, use_cache=False).loss
+        opt.zero_grad()
         loss.backward()
         opt.step()
     if cuda:

@@ -23,7 +23,7 @@ from tuneforge.registry import GROUP_OF_KIND, KINDS, get
 KIND_OF_GROUP = {GROUP_OF_KIND[k]: k for k in KINDS}
 #: Groups of `_target_` nodes (classes from outside tuneforge, values pinned on purpose: a new torch or
 #: Lightning release must not change a run) and of global overrides: no registered signature to follow.
-NOT_COMPONENTS = {"callbacks", "logger", "optimizer", "trainer", "hparams_search"}
+NOT_COMPONENTS = {"callbacks", "logger", "optimizer", "trainer", "hparams_search", "hydra/launcher"}
 COMPONENT_OPTIONS = [(g, o) for g, o in option_files() if g in KIND_OF_GROUP]
 
 

@@ -45,8 +45,10 @@ def test_train_save_reload_same_outputs(compose, tmp_path, monkeypatch, method):
     expected = _logits(model, ids)
 
     parts = assemble("train", cfg)
+    from tuneforge.model.load import build_model
+
     pl.seed_everything(cfg.seed, verbose=False)  # the frozen base is rebuilt identically
-    base, _ = parts.model.build()
+    base, _ = build_model(parts.model, parts.peft)
     base_logits = _logits(base, ids)
     reloaded = parts.peft.load(base, tmp_path)
     got = _logits(reloaded, ids)

@@ -1,6 +1,7 @@
 """Sweeps beyond the basic launcher (the `sweep` extra): a 2-trial Optuna search over
-conf/hparams_search/optuna_lr.yaml that optimises val/loss from metrics.json, and a 2-job joblib
-run; both end with the summary table and chart. Skipped when the extra is not installed."""
+conf/hparams_search/optuna_lr.yaml that optimises val/loss from metrics.json, a 2-job joblib
+run and a 2-job submitit_local run (separate processes); all end with the summary table and chart.
+Skipped when the extra is not installed."""
 from __future__ import annotations
 
 import csv
@@ -86,3 +87,44 @@ def test_joblib_launcher_runs_two_jobs_in_worker_processes(tmp_path):
     for metrics in (full, lora):
         assert metrics["trainer/global_step"] == 2
         assert metrics["perf/tokens_per_s"] > 0 and metrics["perf/peak_rss_mb"] > 50
+
+
+needs_submitit = pytest.mark.skipif(not has("hydra_plugins.hydra_submitit_launcher"),
+                                    reason="needs the sweep extra (hydra-submitit-launcher)")
+
+
+@needs_submitit
+@pytest.mark.slow
+def test_submitit_local_runs_each_job_in_its_own_process_and_the_summary_gathers_them(tmp_path):
+    """The launcher that submits to SLURM (`submitit_slurm`) run locally: each job is a separate submitit
+    process; the trainer's node count comes from the launcher's resources through `${hydra:launcher.nodes}`."""
+    sweep = tmp_path / "submitit"
+    out = tuneforge("train", "-m", "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10",
+                    "+trainer.num_nodes=${hydra:launcher.nodes}", "peft=full,lora", *SMALL,
+                    f"hydra.sweep.dir={sweep}")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Submitit 'local' sweep" in out.stdout + out.stderr
+    logs = sorted((sweep / ".submitit").rglob("*_log.out"))
+    assert len({p.parent.name for p in logs}) == 2  # two submitit jobs, each with its own process and log
+    steps = {json.loads((sweep / j / "metrics.json").read_text()).get("trainer/global_step") for j in ("0", "1")}
+    assert steps == {2}
+    for job in ("0", "1"):
+        config = yaml.safe_load((sweep / job / "config.yaml").read_text())
+        assert config["trainer"]["num_nodes"] == 1 and config["trainer"]["devices"] == 1
+    rows = [r for r in csv.DictReader((sweep / "summary.csv").open()) if not r["job"].startswith(".")]
+    assert [r["job"] for r in rows] == ["0", "1"]
+    assert ["peft=full" in rows[0]["overrides"], "peft=lora" in rows[1]["overrides"]] == [True, True]
+    assert all(float(r["val/loss"]) > 0 for r in rows)
+
+
+@needs_submitit
+def test_slurm_launcher_takes_its_resources_from_the_trainer(compose):
+    """conf/hydra/launcher/slurm.yaml: one SLURM task per device on `trainer.num_nodes` nodes, as Lightning's
+    SLURM environment expects (not run here: no cluster)."""
+    cfg = compose("train", ["hydra/launcher=slurm", "trainer.devices=4", "+trainer.num_nodes=2"],
+                  return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("SlurmLauncher")
+    assert (launcher.nodes, launcher.tasks_per_node, launcher.gpus_per_node) == (2, 4, 4)
+    single = compose("train", ["hydra/launcher=slurm"], return_hydra_config=True).hydra.launcher
+    assert (single.nodes, single.tasks_per_node) == (1, 1)

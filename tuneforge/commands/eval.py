@@ -21,9 +21,10 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     import lightning.pytorch as pl
 
     from tuneforge.metrics.evaluate import evaluate
+    from tuneforge.model.load import build_model
 
     pl.seed_everything(parts.seed, verbose=False)  # a run's tiny base model is rebuilt exactly as in training
-    model, tokenizer = parts.model.build()
+    model, tokenizer = build_model(parts.model, parts.peft)
     if parts.peft is not None:
         model = parts.peft.load(model, parts.source)
     elif parts.source is not None:

@@ -35,12 +35,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     import lightning.pytorch as pl
 
     from tuneforge.lightning.callbacks import LossHistory
+    from tuneforge.model.load import build_model
     from tuneforge.artifacts import is_main_process
     from tuneforge.peft.base import count_parameters
 
     log.info("seed %s, optimizer %s, peft %s", parts.fit.seed, parts.fit.optimizer, cfg.peft.name)
     pl.seed_everything(parts.fit.seed, workers=True, verbose=False)
-    model, tokenizer = parts.model.build()
+    model, tokenizer = build_model(parts.model, parts.peft)  # QLoRA: the base loads straight into 4-bit
     model = parts.peft.apply(model, tokenizer)
     trainable, total = count_parameters(model)
     metrics: dict[str, Any] = {"params/trainable": trainable, "params/total": total}

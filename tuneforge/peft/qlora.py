@@ -5,71 +5,55 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+from tuneforge.model.quantize import guard_cpu_backward, quantize_linears, resolve_compute_dtype
 from tuneforge.registry import register
 from tuneforge.peft.lora import Lora
 
+__all__ = ["QLora", "quantize_linears"]
 
-def quantize_linears(model: Any, *, quant_type: str = "nf4", double_quant: bool = True,
-                     compute_dtype: str = "auto", blocksize: int = 64,
-                     skip: tuple[str, ...] = ("lm_head",)) -> Any:
-    """Replace every nn.Linear (except those named in `skip`; embeddings are never touched) by a
-    bitsandbytes Linear4bit holding the same weights quantised; works on models built in memory."""
-    import torch
-
-    from tuneforge.peft._hf import quiet_bitsandbytes
-
-    quiet_bitsandbytes()
-    import bitsandbytes as bnb
-
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    if compute_dtype == "auto":
-        cuda_bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
-        dtype = torch.bfloat16 if cuda_bf16 else torch.float32
-    else:
-        dtype = getattr(torch, compute_dtype)
-    replaced = 0
-    for parent_name, parent in list(model.named_modules()):
-        for child_name, child in list(parent.named_children()):
-            full = f"{parent_name}.{child_name}" if parent_name else child_name
-            if type(child) is not torch.nn.Linear or child_name in skip or full in skip:
-                continue
-            q = bnb.nn.Linear4bit(child.in_features, child.out_features, bias=child.bias is not None,
-                                  compute_dtype=dtype, compress_statistics=double_quant,
-                                  quant_type=quant_type, device="meta")
-            q.weight = bnb.nn.Params4bit(child.weight.data.detach().to("cpu").contiguous(), requires_grad=False,
-                                         compress_statistics=double_quant, quant_type=quant_type,
-                                         blocksize=blocksize)
-            if child.bias is not None:
-                q.bias = torch.nn.Parameter(child.bias.data.detach().clone(), requires_grad=False)
-            q = q.to(device)  # quantises
-            # After an eval-mode no-grad forward (Lightning's sanity validation does one) the
-            # AVX512-BF16 CPU path repacks the weights into a layout whose backward (gemv_4bit) has no
-            # autograd kernel: torch only warns, and LoRA gets zero gradients.
-            q.support_avx512bf16_for_cpu = False
-            setattr(parent, child_name, q)
-            replaced += 1
-    model.is_loaded_in_4bit = True
-    model.tuneforge_quantized = replaced
-    return model
+BNB_BLOCKSIZE = 64  # the only 4-bit block size transformers' BitsAndBytesConfig loads with
 
 
 @register("peft", "qlora")
 class QLora(Lora):
     """LoRA on a base whose linear layers are stored as 4-bit NF4 (or FP4) codes with blockwise absmax
     scales, the scales themselves quantised to 8 bits (double quantisation); matmuls run in
-    `compute_dtype` (auto: bf16 on CUDA, fp32 on CPU)."""
+    `compute_dtype` (auto: bf16 on CUDA, fp32 on CPU). Builders that read weights (hf, smollm2_135m)
+    load the base directly in 4-bit through transformers' BitsAndBytesConfig, tensor by tensor, so no
+    full-precision copy of the model is ever held; `model=tiny` is quantised after building.
+    `quant_storage` is the dtype the packed codes are stored in (bfloat16 for FSDP, which shards
+    parameters of one dtype)."""
 
     def __init__(self, r: int = 8, alpha: int = 16, dropout: float = 0.05,
                  target_modules: list[str] | str = "all-linear", bias: str = "none",
                  quant_type: Literal["nf4", "fp4"] = "nf4", double_quant: bool = True,
                  compute_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto",
-                 blocksize: int = 64, skip_modules: list[str] = ("lm_head",)):
+                 blocksize: int = 64, skip_modules: list[str] = ("lm_head",),
+                 quant_storage: Literal["uint8", "bfloat16", "float16", "float32"] = "uint8"):
         super().__init__(r=r, alpha=alpha, dropout=dropout, target_modules=target_modules, bias=bias)
         self.quant = dict(quant_type=quant_type, double_quant=double_quant, compute_dtype=compute_dtype,
                           blocksize=blocksize, skip=tuple(skip_modules))
+        if quant_storage != "uint8":  # only then in tuneforge_qlora.json (older runs' files stay valid)
+            self.quant["quant_storage"] = quant_storage
 
-    def apply(self, model: Any, tokenizer: Any = None) -> Any:
-        return super().apply(quantize_linears(model, **self.quant), tokenizer)
+    def quantization_config(self) -> Any:
+        """transformers' BitsAndBytesConfig for this method's 4-bit base; None for a block size it cannot
+        load with (the built model is then quantised by `quantize`)."""
+        if self.quant["blocksize"] != BNB_BLOCKSIZE:
+            return None
+        from transformers import BitsAndBytesConfig
+
+        return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=self.quant["quant_type"],
+                                  bnb_4bit_use_double_quant=self.quant["double_quant"],
+                                  bnb_4bit_compute_dtype=resolve_compute_dtype(self.quant["compute_dtype"]),
+                                  bnb_4bit_quant_storage=self.quant.get("quant_storage", "uint8"),
+                                  llm_int8_skip_modules=list(self.quant["skip"]))
+
+    def quantize(self, model: Any) -> Any:
+        if getattr(model, "is_loaded_in_4bit", False):  # loaded in 4-bit by the model builder
+            model.tuneforge_quantized = guard_cpu_backward(model)
+            return model
+        return quantize_linears(model, **self.quant)
 
     def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
         saved = super().save(model, tokenizer, out_dir)
@@ -84,4 +68,8 @@ class QLora(Lora):
         adapter = Path(out_dir) / "adapter"
         quant = json.loads((adapter / "tuneforge_qlora.json").read_text())
         quant["skip"] = tuple(quant["skip"])
-        return load_adapter(quantize_linears(model, **quant), adapter)
+        if not getattr(model, "is_loaded_in_4bit", False):
+            model = quantize_linears(model, **quant)
+        else:
+            model.tuneforge_quantized = guard_cpu_backward(model)
+        return load_adapter(model, adapter)

@@ -29,7 +29,8 @@ def collect(sweep_dir: Path, extra: tuple[str, ...] = ()) -> list[dict[str, Any]
 
     columns = tuple(dict.fromkeys((*extra, *COLUMNS)))
     rows = []
-    for job in sorted((p for p in sweep_dir.iterdir() if p.is_dir()), key=lambda p: (len(p.name), p.name)):
+    jobs = (p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith("."))  # not .submitit/
+    for job in sorted(jobs, key=lambda p: (len(p.name), p.name)):
         metrics_file = job / "metrics.json"
         overrides_file = job / ".hydra" / "overrides.yaml"
         row: dict[str, Any] = {"job": job.name}

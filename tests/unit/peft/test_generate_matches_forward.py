@@ -3,13 +3,11 @@ whole model on the growing sequence) for every PEFT method: on transformers 5.24
 not for prefix tuning, prompt tuning and P-tuning (peft passes `past_key_values`, renamed `cache`)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import make_tiny
 
-CONF = Path(__file__).resolve().parents[3] / "conf" / "peft"
 SMALL = {"lora": {"r": 4}, "dora": {"r": 4}, "adalora": {"init_r": 4, "target_r": 2}, "qlora": {"r": 4},
          "adapter": {"r": 4}, "prefix": {"num_virtual_tokens": 4, "encoder_hidden_size": 16},
          "prompt": {"num_virtual_tokens": 4, "init_text": "Answer briefly."},
@@ -22,11 +20,11 @@ FREE_TEXTS = ["<|v|><|v|>reverse: stone<|v|>", "<|v|>sort: kiwi<|v|><|v|> ->"]
 
 
 def build_method(name: str):
-    from omegaconf import OmegaConf
-
     from tuneforge import binding
 
-    node = OmegaConf.to_container(OmegaConf.load(CONF / f"{name}.yaml")) | SMALL.get(name, {})
+    from tuneforge.config.app import compose_option
+
+    node = compose_option("peft", name) | SMALL.get(name, {})  # the option as Hydra composes it
     return binding.build("peft", node, "peft")
 
 
