@@ -141,6 +141,9 @@ def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
     stages = plan_stages(c.get("stages") or [], c, top, issues)
     check_root(c, "train", issues)
     check_ranges(c, issues)
+    if getattr(model, "gradient_checkpointing", False) and (c.get("peft") or {}).get("name") == "prefix":
+        issues.add("model.gradient_checkpointing", "prefix tuning does not work with activation checkpointing "
+                                                   "(a recomputed layer would lose the prefix): turn one off")
     for place in ("trainer", "optimizer"):
         check_target_keys(c.get(place), place, issues)
     for place in ("callbacks", "logger"):

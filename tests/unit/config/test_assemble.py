@@ -44,6 +44,7 @@ def test_validate_checks_every_stage_of_a_recipe(capsys):
     ("train", ["optimizer.lr=nan"], {"optimizer.lr"}),
     ("train", ["trainer.max_steps=-1"], {"trainer.max_steps"}),  # max_epochs is -1 too: it would never end
     ("train", ["trainer.max_steps=abc"], {"trainer.max_steps"}),
+    ("train", ["peft=prefix", "model.gradient_checkpointing=true"], {"model.gradient_checkpointing"}),
     ("generate", ["+seeed=3"], {"seeed"}),
     ("eval", ["+generation_max=3"], {"generation_max"}),
 ])
