@@ -80,3 +80,34 @@ def test_bad_config_is_one_clear_error(tmp_path):
                            f"hydra.run.dir={tmp_path}"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "llm.concurrency: expected int" in done.stderr
     assert "filters.rouge_l.threshold: expected float" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_chat_mode_end_table_shows_parse_and_chatter_drops(tmp_path):
+    """A chat-style teacher (preambles, lists, bold, sign-offs; some wrapping no parser can strip; some
+    replies with nothing to read): the run reaches its target, and the end table and stats say how many
+    replies were unparseable and how many records the chat filter dropped."""
+    llm = SyntheticLLM(seed=7, dirty=2)
+    count = iter(range(10**6))
+
+    def reply(req):
+        if req["prompt"].startswith("Come up with examples") and next(count) % 4 == 3:
+            return "Let me think about this one for a while."
+        return llm(req)
+
+    run_dir = tmp_path / "run"
+    with OpenAITestServer(reply=reply) as server:
+        done = subprocess.run(cli(run_dir, server, "llm.mode=chat", "pipeline.num_instructions=12",
+                                  "filters=[chat_wrapping,rouge_l,keywords,length,format,output_format,"
+                                  "dedup_exact,conflicting_outputs]"),
+                              env={**env(), "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    stats = json.loads((run_dir / "generate_stats.json").read_text())
+    assert stats["records"] == 12 and stats["dropped"]["chat_wrapping"] > 0 and stats["dropped"]["parse"] > 0
+    unreadable = [json.loads(line) for line in lines(run_dir / "rejects.jsonl") if '"unparseable"' in line]
+    assert stats["unparseable"]["instance_generation"] == len(unreadable) > 0
+    assert all(r["reply"] == "Let me think about this one for a while." for r in unreadable)
+    for row in ("dropped: chat_wrapping (chat wrapping left)", "dropped: parse (unparseable, or copies the prompt)",
+                "unparseable replies: instance_generation"):
+        assert row in done.stdout
+    records = [json.loads(line) for line in lines(run_dir / "generated.jsonl")]
+    assert not [r for r in records if "Certainly" in json.dumps(r) or "**" in json.dumps(r)]

@@ -12,10 +12,17 @@ of arrival), one of:
   ("slow", seconds)   sleep, then reply normally         ("401",), ("400",), ...: that status
 `faults` is a dict {index: fault} or a callable index -> fault | None. `delay` sleeps before every reply.
 Handler threads are daemons; sleeps are bounded by the values given.
+
+Like vLLM and OpenAI, the server applies the request's `stop` (the text ends before the first stop
+string; finish_reason "stop") and `max_tokens` / `max_completion_tokens` (finish_reason "length"), a
+token being a word with the whitespace before it (`tokens()`); `apply_params=False` turns that off.
+`reject_fields` answers 422 {"detail": "Unexpected fields ..."} to a request holding any of those body
+fields, as `transformers serve` does (a server without structured output); the reply function sees `response_format` / `guided_json` in the request.
 """
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -41,8 +48,9 @@ class _Server(ThreadingHTTPServer):
 
 class OpenAITestServer:
     def __init__(self, reply: Reply | None = None, faults: dict[int, Fault] | Callable[[int], Fault | None] | None = None,
-                 delay: float = 0.0, port: int = 0):
+                 delay: float = 0.0, port: int = 0, apply_params: bool = True, reject_fields: tuple[str, ...] = ()):
         self.reply = reply or (lambda req: "OK")
+        self.apply_params, self.reject_fields = apply_params, tuple(reject_fields)
         self.faults = faults or {}
         self.delay = delay
         self.requests: list[dict] = []  # every request body, with "headers" and "path"
@@ -129,7 +137,12 @@ class OpenAITestServer:
                     return
                 if kind == "slow":
                     time.sleep(fault[1])
+                if rejected := [f for f in server.reject_fields if f in body]:  # as `transformers serve` does
+                    detail = f"Unexpected fields in the request: {set(rejected)}"
+                    self._send(422, json.dumps({"detail": detail}).encode())
+                    return
                 text = server.reply({**body, "prompt": body["prompt_text"]})
+                text, finish = apply_params(text, body) if server.apply_params else (text, "stop")
                 if kind == "broken_json":
                     self._send(200, b'{"id": "x", "choices": [{"index": 0, "message": {"content": "cut')
                 elif kind == "wrong_shape":
@@ -137,7 +150,7 @@ class OpenAITestServer:
                 elif kind == "text":
                     self._send(200, text.encode(), ctype="text/plain")
                 else:
-                    self._send(200, json.dumps(completion_body(body, text)).encode())
+                    self._send(200, json.dumps(completion_body(body, text, finish)).encode())
 
         self._server = _Server(("127.0.0.1", self.port), Handler)
         self.port = self._server.server_address[1]
@@ -159,16 +172,35 @@ class OpenAITestServer:
         self.stop()
 
 
-def completion_body(request: dict, text: str) -> dict:
+def tokens(text: str) -> list[str]:
+    """The test server's tokens: each word with the whitespace before it (joined, they give `text`)."""
+    return re.findall(r"\s*\S+|\s+$", text)
+
+
+def apply_params(text: str, request: dict) -> tuple[str, str]:
+    """(text, finish_reason) as a server returns them: cut before the first stop string that generation
+    reaches within the token limit ("stop"), else at the token limit ("length")."""
+    stops = request.get("stop") or []
+    stops = [stops] if isinstance(stops, str) else list(stops)
+    limit = request.get("max_completion_tokens") or request.get("max_tokens")
+    cut = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=None)
+    kept = text if cut is None else text[:cut]
+    pieces = tokens(text)
+    if limit is not None and len(tokens(kept)) > limit:
+        return "".join(pieces[:limit]), "length"
+    return kept, "stop"
+
+
+def completion_body(request: dict, text: str, finish: str = "stop") -> dict:
     if "messages" in request:
         return {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
                 "model": request.get("model", "test"),
-                "choices": [{"index": 0, "finish_reason": "stop",
+                "choices": [{"index": 0, "finish_reason": finish,
                              "message": {"role": "assistant", "content": text}}],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
     return {"id": "cmpl-test", "object": "text_completion", "created": int(time.time()),
             "model": request.get("model", "test"),
-            "choices": [{"index": 0, "finish_reason": "stop", "text": text, "logprobs": None}]}
+            "choices": [{"index": 0, "finish_reason": finish, "text": text, "logprobs": None}]}
 
 
 if __name__ == "__main__":  # a standalone server for manual tries: python -m tests.servers.openai_server

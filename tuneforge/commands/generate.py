@@ -62,10 +62,14 @@ def _merge_stats(run_dir: Path, ctx: Any, resumed: int, seconds: float, error: E
         "prompts": dict(Counter(old.get("prompts", {})) + ctx.stages),
         "kept": old.get("kept", 0) + ctx.kept,
         "dropped": dict(Counter(old.get("dropped", {})) + ctx.dropped),
+        "unparseable": dict(Counter(old.get("unparseable", {})) + ctx.unparseable),
         "seconds": round(old.get("seconds", 0.0) + seconds, 2),
         "stopped": str(error) if error else None,
     }
     return stats
+
+
+_DROP_NOTES = {"parse": " (unparseable, or copies the prompt)", "chat_wrapping": " (chat wrapping left)"}
 
 
 def print_table(stats: dict, run_dir: Path) -> None:
@@ -80,7 +84,11 @@ def print_table(stats: dict, run_dir: Path) -> None:
     rows += [(f"  errors: {k}", v) for k, v in sorted(llm["errors"].items())]
     rows += [(f"prompts: {k}", v) for k, v in stats["prompts"].items()]
     rows += [("kept", stats["kept"])]
-    rows += [(f"dropped: {k}", v) for k, v in sorted(stats["dropped"].items(), key=lambda kv: -kv[1])]
+    rows += [(f"dropped: {k}" + _DROP_NOTES.get(k, ""), v)
+             for k, v in sorted(stats["dropped"].items(), key=lambda kv: -kv[1])]
+    # replies the parsers could not read, per stage (instruction and instance replies are the `parse`
+    # drops; an unreadable classification or equality verdict falls back and is only counted)
+    rows += [(f"unparseable replies: {k}", v) for k, v in sorted(stats.get("unparseable", {}).items())]
     if stats["resumed_from"]:
         rows.append(("resumed from", stats["resumed_from"]))
     if stats["repaired_bytes"]:

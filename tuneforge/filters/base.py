@@ -2,7 +2,8 @@
 
 A record is an alpaca-style dict (`instruction`, `input`, `output`, plus anything else). A filter works
 at one `stage`: "instruction" (only `instruction` is known yet, as right after Self-Instruct's
-instruction generation) or "instance" (instruction, input and output).
+instruction generation) or "instance" (instruction, input and output); a filter whose `stage` is a
+tuple of both runs at each (it checks the fields a record has).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ Stage = Literal["instruction", "instance"]
 
 class Filter(Protocol):
     name: str
-    stage: Stage
+    stage: Stage | tuple[Stage, ...]
 
     def check(self, records: Sequence[Record], pool: Sequence[Record]) -> list[str | None]:
         """Per record: None to keep it, or why it is dropped. `pool` holds the records accepted
@@ -36,7 +37,7 @@ def apply_filters(records: Sequence[Record], filters: Sequence[Filter], pool: Se
     """Run `filters` (those of `stage`, or all) in order; each sees the survivors of the previous."""
     kept, rejects = list(records), []
     for flt in filters:
-        if stage is not None and flt.stage != stage:
+        if stage is not None and stage not in ((flt.stage,) if isinstance(flt.stage, str) else flt.stage):
             continue
         if not kept:
             break

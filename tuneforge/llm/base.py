@@ -38,6 +38,10 @@ class LLMFatalError(TuneforgeError):
 
 
 class LLM(Protocol):
+    """A backend may also have `mode` ("chat": prompts go as user messages to an instruction-tuned
+    model; "completion": the model continues the text) and `structured` (true: it accepts a
+    `schema=` JSON schema in `generate` and makes the server answer with JSON of that schema)."""
+
     model_name: str  # recorded in every record's lineage
     stats: LLMStats
 
@@ -49,3 +53,12 @@ class LLM(Protocol):
 
     def close(self) -> None:
         ...
+
+
+def prompt_mode(llm: object) -> str:
+    """"chat" or "completion": the backend's `mode`, else "chat" unless it has `chat_template` false
+    (a backend that says nothing is taken for a chat model: the teachers users run are)."""
+    mode = getattr(llm, "mode", None)
+    if mode in ("chat", "completion"):
+        return mode
+    return "completion" if getattr(llm, "chat_template", True) is False else "chat"

@@ -50,6 +50,13 @@ class HFBackend:
             self._model, self._tokenizer = model.to(self.device).eval(), tokenizer
         return self._model, self._tokenizer
 
+    @property
+    def mode(self) -> str:
+        """"chat" when prompts go through the tokenizer's chat template, else "completion" (loads the model)."""
+        if not self.chat_template:
+            return "completion"
+        return "chat" if getattr(self.load()[1], "chat_template", None) else "completion"
+
     def _render(self, prompt: str) -> str:
         tok = self._tokenizer
         if self.chat_template and getattr(tok, "chat_template", None):

@@ -7,6 +7,12 @@ JSON or of the wrong shape, so every reply is validated here and every retry is 
 invalid replies; with exponential backoff and jitter, at most `max_retries` times per prompt. 401,
 403 and 404 stop the run (LLMFatalError). The API key is read from the environment variable named by
 `api_key_env` and is never stored in the config, logs or outputs.
+
+`structured=true` sends the JSON schema a pipeline stage gives (`generate(..., schema=...)`) so that the
+server answers with JSON of that shape: `response_format` {"type": "json_schema"} (OpenAI, vLLM,
+llama.cpp, Ollama) or vLLM's `guided_json` (`structured_via`). A server that rejects the field (400 or
+422) gets the request again without it, and no schema for the rest of the run (one warning); one that
+ignores it (`transformers serve`) answers in text, which the pipelines' parsers read as well.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 from typing import Any, Literal, Sequence
 
@@ -38,8 +45,10 @@ class OpenAIBackend:
                  concurrency: int = 8, max_retries: int = 5, backoff_base: float = 0.5,
                  backoff_max: float = 8.0, max_retry_after: float = 60.0, timeout: float = 60.0,
                  max_tokens: int = 512, temperature: float = 0.7, top_p: float = 1.0,
-                 seed: int | None = None):
+                 seed: int | None = None, structured: bool = False,
+                 structured_via: Literal["response_format", "guided_json"] = "response_format"):
         self.model_name, self.base_url, self.mode = model, base_url, mode
+        self.structured, self.structured_via = structured, structured_via
         self.api_key_env = api_key_env
         self.concurrency, self.max_retries = max(1, concurrency), max(0, max_retries)
         self.backoff_base, self.backoff_max, self.max_retry_after = backoff_base, backoff_max, max_retry_after
@@ -75,7 +84,7 @@ class OpenAIBackend:
     # ------------------------------------------------------------------ public
     def generate(self, prompts: Sequence[str], *, max_tokens: int | None = None,
                  temperature: float | None = None, top_p: float | None = None,
-                 stop: Sequence[str] | None = None) -> list[Completion]:
+                 stop: Sequence[str] | None = None, schema: dict | None = None) -> list[Completion]:
         if not prompts:
             return []
         self._ensure()
@@ -86,6 +95,8 @@ class OpenAIBackend:
             params["stop"] = list(stop)[:4]  # the OpenAI API takes at most 4 stop sequences
         if self.seed is not None:
             params["seed"] = self.seed
+        if schema and self.structured:
+            params["extra_body"] = self._structured(schema)
         assert self._loop is not None
         return self._loop.run_until_complete(self._batch(list(prompts), params))
 
@@ -106,9 +117,18 @@ class OpenAIBackend:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
+    def _structured(self, schema: dict) -> dict:
+        if self.structured_via == "guided_json":
+            return {"guided_json": schema}
+        return {"response_format": {"type": "json_schema",
+                                    "json_schema": {"name": "reply", "schema": schema, "strict": True}}}
+
     async def _with_retries(self, prompt: str, params: dict) -> Completion:
         last = "no attempt"
-        for attempt in range(self.max_retries + 1):
+        attempt = 0
+        while attempt <= self.max_retries:
+            if "extra_body" in params and not self.structured:  # another request found it unsupported
+                params = {k: v for k, v in params.items() if k != "extra_body"}
             if attempt:
                 self.stats.retries += 1
             self.stats.requests += 1
@@ -118,14 +138,27 @@ class OpenAIBackend:
             except LLMFatalError:
                 raise
             except Exception as err:  # classified below; unknown errors are retried too, then counted
+                if "extra_body" in params and _rejects_schema(err):
+                    params = self._without_schema(params, err)
+                    continue  # the same attempt again, without the schema
                 kind, wait, retry = self._classify(err)
                 last = f"{kind}: {_short(err)}"
             self.stats.errors[kind] += 1
             if not retry or attempt == self.max_retries:
                 break
             await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
+            attempt += 1
         self.stats.failures += 1
         return Completion(None, error=last)
+
+    def _without_schema(self, params: dict, err: Exception) -> dict:
+        """The server rejects the structured-output field: drop it, for this request and the run."""
+        if self.structured:
+            log.warning("the server at %s rejects %s (%s); sending no schema from now on (the replies are "
+                        "parsed as text)", self.base_url, self.structured_via, _short(err))
+            self.structured = False
+        self.stats.errors["structured_unsupported"] += 1
+        return {k: v for k, v in params.items() if k != "extra_body"}
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with "equal jitter": half fixed, half uniform random."""
@@ -194,6 +227,14 @@ class OpenAIBackend:
             raise InvalidReply("the reply's first choice has no text")
         finish = getattr(choice, "finish_reason", None)
         return text, finish if isinstance(finish, str) else None
+
+
+def _rejects_schema(err: Exception) -> bool:
+    """A 400/422 whose message or body names the structured-output field (not some other fault of the
+    request); FastAPI servers put it in the body only ({"detail": "Unexpected fields ..."})."""
+    text = f"{err} {getattr(err, 'body', '')}"
+    return getattr(err, "status_code", None) in (400, 422) and bool(
+        re.search(r"response_format|guided|json_schema|schema|unexpected field|unsupported|extra", text, re.I))
 
 
 def _short(err: Exception, limit: int = 160) -> str:

@@ -136,38 +136,5 @@ def instance_prompt(instruction: str, is_classification: bool) -> str:
 
 
 INSTANCE_STOP = ["Example 6", "\nTask:", "Task:"]
-
-
-def _parse_input_output(text: str) -> tuple[str, str]:
-    if re.search(r"Output\s*\d*\s*:", text):
-        parts = re.split(r"Output\s*\d*\s*:", text, maxsplit=1)
-        inp, out = parts[0].strip(), parts[1].strip()
-    else:
-        inp, out = "", text.strip()
-    out = re.split(r"Input\s*\d*\s*:", out)[0].strip()  # several pairs run together: keep the first
-    inp = re.sub(r"^Input\s*\d*\s*:", "", inp).strip()
-    return inp, out
-
-
-def parse_input_first(reply: str, truncated: bool) -> list[tuple[str, str]]:
-    text = reply.strip()
-    if re.search(r"Example\s?\d*\.?", text):
-        chunks = [c.strip() for c in re.split(r"Example\s?\d*\.?", text) if c.strip()]
-        pairs = [_parse_input_output(c) for c in chunks]
-    elif re.search(r"Output\s*\d*\s*:", text):
-        pairs = [_parse_input_output(text)]
-    else:
-        return []
-    return pairs[:-1] if truncated else pairs
-
-
-def parse_output_first(reply: str, truncated: bool) -> list[tuple[str, str]]:
-    if "Class label:" not in reply:
-        return []
-    pairs = []
-    for chunk in reply.split("Class label:")[1:]:
-        fields = chunk.strip().split("\n", 1)
-        label = fields[0].strip()
-        inp = fields[1].strip() if len(fields) == 2 else ""
-        pairs.append((inp, label))
-    return pairs[:-1] if truncated else pairs
+# The replies of both instance templates are read by tuneforge/pipeline/_parse.py (input_first,
+# output_first), which also reads what chat models write.

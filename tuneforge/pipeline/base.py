@@ -29,6 +29,7 @@ class RunContext:
     rejects: JsonlLog = field(init=False)
     stages: Counter = field(default_factory=Counter)  # stage -> prompts sent
     dropped: Counter = field(default_factory=Counter)  # filter -> candidates dropped (this run)
+    unparseable: Counter = field(default_factory=Counter)  # stage -> replies the parser could not read
     kept: int = 0  # records accepted in this run
 
     def __post_init__(self) -> None:
@@ -41,7 +42,14 @@ class RunContext:
         self.stages[stage] += len(prompts)
         return self.llm.generate(prompts, **params)
 
-    def filter(self, records: Sequence[Record], pool: Sequence[Record], stage: str) -> tuple[list[Record], list[Reject]]:
+    def unparsed(self, stage: str, reply: str, lineage: dict, **extra: Any) -> dict:
+        """Count an unparseable reply of `stage`; the reject row that records it with the raw reply."""
+        self.unparseable[stage] += 1
+        return {"filter": "parse", "reason": "unparseable", "stage": stage, "reply": reply, **extra,
+                "lineage": lineage}
+
+    def filter(self, records: Sequence[Record], pool: Sequence[Record],
+               stage: str) -> tuple[list[Record], list[Reject]]:
         return apply_filters(records, self.filters, pool, stage=stage)  # type: ignore[arg-type]
 
     def commit(self, accepted: Sequence[Record], rejects: Sequence[Reject | dict]) -> None:

@@ -9,6 +9,10 @@ survivor with the records accepted in the same round (not with its own ancestors
 rewrite resembles by design). Survivors become the next round's pool; a parent whose
 evolution failed stays in the pool (`keep_failed_parents`). Every outcome is on disk, so a rerun
 resumes exactly where the last one stopped.
+
+For a chat model (tuneforge/pipeline/_modes.py) the operator's prompt ends with a machine-readable ask
+instead of "#Rewritten Prompt#:", the rewrite is read without its wrapping, the answer without its
+preamble and sign-off, and an evolution reply with nothing to read is rejected as `unparseable`.
 """
 from __future__ import annotations
 
@@ -18,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.errors import TuneforgeError
-from tuneforge.filters.base import Reject
 from tuneforge.registry import register
 from tuneforge.pipeline import _elimination as E
+from tuneforge.pipeline import _modes
 from tuneforge.pipeline._seeds import load_seed_tasks
 from tuneforge.pipeline.base import Progress, RunContext, Stalled, prompt_hash
 
@@ -110,35 +114,43 @@ class EvolInstruct:
                               "is false")
 
     def batch(self, ctx: RunContext, round_: int, parents: list[dict], everything: list[dict]):  # noqa: ANN201
-        model = ctx.llm.model_name
+        model, mode = ctx.llm.model_name, _modes.for_backend(ctx.llm)
         ops = [random.Random(f"{ctx.seed}:{round_}:{p['id']}").choice(ctx.evolution) for p in parents]
-        prompts = [op.prompt(p["prompt"], random.Random(f"{ctx.seed}:{round_}:{p['id']}:op"))
-                   for op, p in zip(ops, parents)]
-        evolved = ctx.ask("evolve", prompts, max_tokens=self.evolve_max_tokens, temperature=self.temperature)
+        asks = [mode.evolve(op.prompt(p["prompt"], random.Random(f"{ctx.seed}:{round_}:{p['id']}:op")))
+                for op, p in zip(ops, parents)]
+        prompts = [prompt for prompt, _ in asks]
+        evolved = ctx.ask("evolve", prompts, max_tokens=self.evolve_max_tokens, temperature=self.temperature,
+                          **(asks[0][1] if asks else {}))
         cands, rejects = [], []
 
-        def reject(cand: dict, flt: str, reason: str) -> None:
+        def reject(cand: dict, flt: str, reason: str, **extra: Any) -> None:
             rejects.append({"filter": flt, "reason": reason, "final": True, "instruction": cand.get("instruction"),
-                            "output": cand.get("output"), "lineage": cand["lineage"]})
+                            "output": cand.get("output"), **extra, "lineage": cand["lineage"]})
 
         for p, op, prompt, reply in zip(parents, ops, prompts, evolved):
-            cand = {"id": child_id(round_, p["id"]), "instruction": (reply.text or "").strip(),
+            text = mode.parse_evolved(reply.text, reply.finish_reason == "length") if reply.ok else None
+            cand = {"id": child_id(round_, p["id"]), "instruction": text or "",
                     "lineage": {"pipeline": self.name, "round": round_, "operator": op.name,
                                 "direction": op.direction, "parents": [p["id"]], "in_context": [],
-                                "model": model, "prompt_sha256": prompt_hash(prompt)}, "_parent": p}
+                                "model": model, "prompt_sha256": prompt_hash(prompt), "mode": mode.name},
+                    "_parent": p}
             if not reply.ok:
                 reject(cand, "llm", f"evolution failed: {reply.error}")
-            elif not cand["instruction"]:
+            elif not reply.text.strip():
                 reject(cand, "elimination", "empty evolved instruction")
+            elif not text:
+                ctx.unparseable["evolve"] += 1
+                cut = " (cut by the token limit)" if reply.finish_reason == "length" else ""
+                reject(cand, "parse", "unparseable" + cut, stage="evolve", reply=reply.text)
             elif why := E.copied_words(cand["instruction"]):
                 reject(cand, "elimination", why)
             else:
                 cands.append(cand)
-        answers = ctx.ask("respond", [c["instruction"] for c in cands], max_tokens=self.response_max_tokens,
-                          temperature=self.temperature) if cands else []
+        answers = ctx.ask("respond", [mode.respond(c["instruction"]) for c in cands],
+                          max_tokens=self.response_max_tokens, temperature=self.temperature) if cands else []
         answered = []
         for cand, reply in zip(cands, answers):
-            cand["output"] = (reply.text or "").strip()
+            cand["output"] = mode.parse_response(reply.text or "")
             if not reply.ok:
                 reject(cand, "llm", f"response failed: {reply.error}")
             elif why := (E.cannot_answer(cand["output"], self.sorry_max_words) or E.only_stop_words(cand["output"])):
@@ -146,15 +158,19 @@ class EvolInstruct:
             else:
                 answered.append(cand)
         if self.judge_equal and answered:
-            judge = ctx.ask("judge_equal", [E.EQUAL_PROMPT.format(first=c["_parent"]["prompt"], second=c["instruction"])
-                                            for c in answered], max_tokens=5, temperature=0.0)
+            asks = [mode.judge(c["_parent"]["prompt"], c["instruction"]) for c in answered]
+            judge = ctx.ask("judge_equal", [p for p, _ in asks], max_tokens=mode.judge_max_tokens, temperature=0.0,
+                            **asks[0][1])
             survivors = []
             for cand, reply in zip(answered, judge):
+                verdict = mode.parse_judge(reply.text) if reply.ok else None
                 if not reply.ok:
                     reject(cand, "llm", f"equality judge failed: {reply.error}")
-                elif E.judged_equal(reply.text or ""):
+                elif verdict:
                     reject(cand, "elimination", "no information gain: the judge found it equal to its parent")
                 else:
+                    if verdict is None:  # no verdict is no evidence of equality: kept, and counted
+                        ctx.unparseable["judge_equal"] += 1
                     survivors.append(cand)
             answered = survivors
         rows = [{"instruction": c["instruction"], "input": "", "output": c["output"], "_cand": c} for c in answered]

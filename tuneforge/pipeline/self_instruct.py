@@ -6,15 +6,22 @@ once 2 exist; before that all 8 from seeds, as in the original code); (2) instru
 (4) instance generation, output-first for classification tasks, input-first otherwise; (5) instance
 filters (duplicates, same input with different outputs, ...). Accepted tasks are appended to
 generated.jsonl with their lineage until `num_instructions` tasks exist (a rerun resumes).
+
+The prompts follow the backend's mode (tuneforge/pipeline/_modes.py): the paper's templates for a
+completion model, the same content with a machine-readable ask for a chat model. A reply that cannot
+be parsed goes to rejects.jsonl (filter `parse`, reason `unparseable`, the raw reply); an unparseable
+classification reply counts as "not classification" (lineage `classification_parsed: false`).
 """
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 from tuneforge.errors import TuneforgeError
 from tuneforge.filters.base import Reject
 from tuneforge.registry import register
+from tuneforge.pipeline import _modes
 from tuneforge.pipeline import _prompts as P
 from tuneforge.pipeline._seeds import SeedTask, load_seed_tasks
 from tuneforge.pipeline.base import Progress, RunContext, Stalled, prompt_hash
@@ -30,13 +37,16 @@ class SelfInstruct:
                  num_in_context: int = 8, num_machine_in_context: int = 2, clf_yes: int = 12,
                  clf_no: int = 19, max_instances: int = 5, instruction_max_tokens: int = 256,
                  instance_max_tokens: int = 300, temperature: float = 0.7, top_p: float = 0.5,
-                 max_stall_batches: int = 10, max_failed_batches: int = 3):
+                 max_stall_batches: int = 10, max_failed_batches: int = 3, tasks_per_prompt: int = 8,
+                 max_batches: int | None = None):
         self.target, self.seed_path = num_instructions, seed_tasks
         self.batch_size, self.n_ctx, self.n_machine = batch_size, num_in_context, num_machine_in_context
         self.clf_yes, self.clf_no, self.max_instances = clf_yes, clf_no, max_instances
         self.instruction_max_tokens, self.instance_max_tokens = instruction_max_tokens, instance_max_tokens
         self.temperature, self.top_p = temperature, top_p
         self.max_stall, self.max_failed = max_stall_batches, max_failed_batches
+        self.tasks_per_prompt = tasks_per_prompt  # new tasks asked per prompt (the paper's: Task 9 to 16)
+        self.max_batches = max_batches  # a bound on the run's cost: stop (with the reason) after this many
 
     # ------------------------------------------------------------------ prompts
     def in_context(self, rng: random.Random, seeds: list[SeedTask], machine: list[dict]) -> list[tuple[str, str]]:
@@ -60,6 +70,9 @@ class SelfInstruct:
         progress = Progress(self.max_stall, self.max_failed)
         batch_no = 0
         while len(machine) < self.target:
+            if self.max_batches is not None and batch_no >= self.max_batches:
+                raise Stalled(f"stopped after {batch_no} batches (max_batches) with {len(machine)} of "
+                              f"{self.target} tasks")
             rng = random.Random(f"{ctx.seed}:{len(machine)}:{batch_no}")
             batch_no += 1
             accepted, rejects, completions = self.batch(ctx, rng, seeds, machine, clf_examples,
@@ -73,42 +86,48 @@ class SelfInstruct:
 
     def batch(self, ctx: RunContext, rng: random.Random, seeds: list[SeedTask], machine: list[dict],
               clf_examples: list, seed_rows: list[dict], seed_instr: list[dict]) -> tuple[list[dict], list, list]:
+        mode = _modes.for_backend(ctx.llm)
         rejects: list[Reject | dict] = []
         model = ctx.llm.model_name
         # 1. instruction generation
         contexts = [self.in_context(rng, seeds, machine) for _ in range(self.batch_size)]
-        prompts = [P.instruction_prompt([text for _, text in c]) for c in contexts]
+        asks = [mode.instructions([text for _, text in c], self.tasks_per_prompt) for c in contexts]
+        prompts = [prompt for prompt, _ in asks]
         replies = ctx.ask("instruction_generation", prompts, max_tokens=self.instruction_max_tokens,
-                          temperature=self.temperature, top_p=self.top_p, stop=["\n\n", "Task 17"])
+                          temperature=self.temperature, top_p=self.top_p, **asks[0][1]) if asks else []
         candidates: list[dict[str, Any]] = []
         for ctx_ids, prompt, reply in zip(contexts, prompts, replies):
             lineage = {"pipeline": self.name, "round": len(machine), "operator": "instruction_generation",
                        "parents": [], "in_context": [i for i, _ in ctx_ids], "model": model,
-                       "prompt_sha256": prompt_hash(prompt)}
+                       "prompt_sha256": prompt_hash(prompt), "mode": mode.name}
             if not reply.ok:
                 rejects.append({"filter": "llm", "reason": reply.error, "stage": "instruction_generation",
                                 "lineage": lineage})
                 continue
-            found = P.parse_instructions(reply.text, truncated=reply.finish_reason == "length")
+            found = mode.parse_instructions(reply.text, truncated=reply.finish_reason == "length")
             if not found:
-                rejects.append({"filter": "parse", "reason": "no instruction in the reply", "stage":
-                                "instruction_generation", "reply": reply.text[:500], "lineage": lineage})
-            candidates += [{"instruction": text, "_lineage": dict(lineage)} for text in found]
+                rejects.append(ctx.unparsed("instruction_generation", reply.text, lineage))
+            echoed = [t for t in found if _copies(t, prompt)]  # an example or the ask, copied back
+            rejects += [{"filter": "parse", "reason": "copies the prompt", "stage": "instruction_generation",
+                         "instruction": t, "lineage": lineage} for t in echoed]
+            candidates += [{"instruction": t, "_lineage": dict(lineage)} for t in found if t not in echoed]
         kept, dropped = ctx.filter(candidates, seed_instr + machine, "instruction")
         rejects += dropped
         # 2. classification identification
         if kept:
-            clf_prompts = [P.classification_prompt(clf_examples, c["instruction"]) for c in kept]
-            clf_replies = ctx.ask("classification", clf_prompts, max_tokens=3, temperature=0.0, top_p=1.0,
-                                  stop=["\n", "Task:"])
+            asks = [mode.classification(clf_examples, c["instruction"]) for c in kept]
+            clf_replies = ctx.ask("classification", [p for p, _ in asks], max_tokens=mode.classification_max_tokens,
+                                  temperature=0.0, top_p=1.0, **asks[0][1])
             for cand, reply in zip(kept, clf_replies):
-                label = P.parse_classification(reply.text) if reply.ok else None
+                label = mode.parse_classification(reply.text) if reply.ok else None
+                if reply.ok and label is None:
+                    ctx.unparseable["classification"] += 1
                 cand["is_classification"] = bool(label)
                 cand["_lineage"]["classification_parsed"] = label is not None
         # 3. instance generation
-        inst_prompts = [P.instance_prompt(c["instruction"], c["is_classification"]) for c in kept]
-        inst_replies = ctx.ask("instance_generation", inst_prompts, max_tokens=self.instance_max_tokens,
-                               temperature=0.0, top_p=1.0, stop=P.INSTANCE_STOP) if kept else []
+        asks = [mode.instances(c["instruction"], c["is_classification"], self.max_instances) for c in kept]
+        inst_prompts = [p for p, _ in asks]
+        inst_replies = [] if not kept else self._ask_instances(ctx, inst_prompts, asks, kept)
         rows: list[dict[str, Any]] = []
         for i, (cand, prompt, reply) in enumerate(zip(kept, inst_prompts, inst_replies)):
             cand["_lineage"]["instance_prompt_sha256"] = prompt_hash(prompt)
@@ -116,13 +135,19 @@ class SelfInstruct:
             if not reply.ok:
                 rejects.append(Reject(cand, "llm", f"instance generation failed: {reply.error}"))
                 continue
-            parse = P.parse_output_first if cand["is_classification"] else P.parse_input_first
-            pairs = parse(reply.text, truncated=reply.finish_reason == "length")[: self.max_instances]
+            pairs = mode.parse_instances(reply.text, cand["is_classification"],
+                                         truncated=reply.finish_reason == "length")
             if not pairs:
-                rejects.append(Reject({**cand, "reply": reply.text[:500]}, "parse", "no instance in the reply"))
+                rejects.append(ctx.unparsed("instance_generation", reply.text, cand["_lineage"],
+                                            instruction=cand["instruction"]))
                 continue
+            shots = prompt.replace(cand["instruction"], "")  # the prompt's own examples (and its ask)
+            copied = [_copied_instance(inp, out, shots, cand["is_classification"]) for inp, out in pairs]
+            rejects += [Reject({"instruction": cand["instruction"], "input": inp, "output": out,
+                                "_lineage": cand["_lineage"]}, "parse", "copies an example of the prompt")
+                        for (inp, out), c in zip(pairs, copied) if c]
             rows += [{"instruction": cand["instruction"], "input": inp, "output": out, "_task": i}
-                     for inp, out in pairs]
+                     for (inp, out), c in list(zip(pairs, copied)) if not c][: self.max_instances]
         # 4. instance filters
         pool_rows = seed_rows + [{"instruction": m["instruction"], "input": x["input"], "output": x["output"]}
                                  for m in machine for x in m.get("instances", [])]
@@ -139,6 +164,45 @@ class SelfInstruct:
                              "output": instances[0]["output"], "instances": instances,
                              "is_classification": cand["is_classification"], "lineage": cand["_lineage"]})
         return accepted, [_clean(r) for r in rejects], list(replies)
+
+    def _ask_instances(self, ctx: RunContext, prompts: list[str], asks: list, kept: list[dict]) -> list:
+        """Instance prompts in one request batch per set of request settings (the two orders' JSON
+        schemas differ), answers in the original order."""
+        groups: dict[str, list[int]] = {}
+        for i, (_, params) in enumerate(asks):
+            groups.setdefault(repr(params), []).append(i)
+        out: list = [None] * len(prompts)
+        for idx in groups.values():
+            replies = ctx.ask("instance_generation", [prompts[i] for i in idx], max_tokens=self.instance_max_tokens,
+                              temperature=0.0, top_p=1.0, **asks[idx[0]][1])
+            for i, reply in zip(idx, replies):
+                out[i] = reply
+        return out
+
+
+def _copies(text: str, prompt: str) -> bool:
+    """`text` is a piece of `prompt` (small models copy their examples, even the ask), word for word
+    or nearly (ROUGE-L > 0.7 with a line or sentence: a changed tense). Texts under three words
+    ("Positive", "Sunny") may well coincide and are not judged."""
+    from tuneforge.filters.rouge_l import dedup
+
+    text = text.strip()
+    if len(text.split()) < 3:
+        return False
+    if text.rstrip(".!?").lower() in prompt.lower():
+        return True
+    pieces = [p for p in re.split(r"(?<=[.!?:])\s+|\n", prompt) if len(p.split()) >= 3]
+    return not dedup([text], pool=pieces)[0]
+
+
+def _copied_instance(inp: str, out: str, shots: str, is_classification: bool) -> bool:
+    """Taken from the prompt's examples: its input (or, without one, its output) is a text of the prompt,
+    or it is an example's whole output given without input ("Output: Sunny"). A bare class label
+    ("Positive") may well coincide with an example's, so output-first labels are not judged that way."""
+    if _copies(inp or out, shots):
+        return True
+    outputs = {line.strip().lower() for line in shots.splitlines()}
+    return not inp and not is_classification and f"output: {out.strip().lower()}" in outputs
 
 
 def _clean(rej: Reject | dict) -> Reject | dict:

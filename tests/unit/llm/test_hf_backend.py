@@ -24,3 +24,8 @@ def test_batched_greedy_equals_single_stops_and_seeds():
     a = HFBackend(tiny=TINY, max_new_tokens=6, temperature=1.0, seed=3).generate(["x", "y"])
     b = HFBackend(tiny=TINY, max_new_tokens=6, temperature=1.0, seed=3).generate(["x", "y"])
     assert [c.text for c in a] == [c.text for c in b]
+
+
+def test_mode_is_chat_when_the_tokenizer_has_a_chat_template():
+    assert HFBackend(tiny=TINY).mode == "chat"  # the byte tokenizer carries a ChatML template
+    assert HFBackend(tiny=TINY, chat_template=False).mode == "completion"

@@ -107,3 +107,54 @@ def test_completion_mode_and_params_sent():
     assert out[0].text == "re: Task 9:" and req["path"] == "/v1/completions"
     assert req["max_tokens"] == 7 and req["temperature"] == 0.0 and req["stop"] == ["\n\n"]
     assert req["model"] == "test-model"
+
+
+@pytest.mark.parametrize("mode", ["chat", "completion"])
+def test_server_applies_stop_and_max_tokens_like_real_ones(mode):
+    """vLLM and OpenAI cut the text before the first stop string (finish_reason "stop") and at the
+    token limit (finish_reason "length"); the test server does the same, in both endpoints."""
+    chat_reply = "Sure! Here are some more tasks:\n\nTask 9: Name a river.\nTask 10: Name a lake."
+    with OpenAITestServer(reply=lambda req: chat_reply) as server:
+        llm = backend(server, mode=mode, concurrency=1)
+        stopped, = llm.generate(["x"], stop=["\n\n"])
+        cut, = llm.generate(["x"], max_tokens=9)
+        whole, = llm.generate(["x"], max_tokens=100, stop=["Task 17"])
+        llm.close()
+    assert (stopped.text, stopped.finish_reason) == ("Sure! Here are some more tasks:", "stop")
+    assert (cut.text, cut.finish_reason) == ("Sure! Here are some more tasks:\n\nTask 9: Name", "length")
+    assert (whole.text, whole.finish_reason) == (chat_reply, "stop")
+
+
+SCHEMA = {"type": "object", "properties": {"tasks": {"type": "array", "items": {"type": "string"}}},
+          "required": ["tasks"], "additionalProperties": False}
+
+
+@pytest.mark.parametrize("via,field", [("response_format", "response_format"), ("guided_json", "guided_json")])
+def test_structured_sends_the_schema(via, field):
+    with OpenAITestServer(reply=lambda req: '{"tasks": ["a"]}') as server:
+        llm = backend(server, structured=True, structured_via=via)
+        out = llm.generate(["x"], schema=SCHEMA)
+        plain = backend(server)  # not structured: the schema is not sent
+        plain.generate(["x"], schema=SCHEMA)
+        llm.close()
+        plain.close()
+        sent, unsent = server.requests
+    assert out[0].text == '{"tasks": ["a"]}'
+    if via == "response_format":
+        assert sent["response_format"] == {"type": "json_schema",
+                                           "json_schema": {"name": "reply", "schema": SCHEMA, "strict": True}}
+    else:
+        assert sent["guided_json"] == SCHEMA
+    assert field not in unsent and "guided_json" not in unsent and "response_format" not in unsent
+
+
+def test_a_server_rejecting_the_schema_gets_the_request_without_it(caplog):
+    with OpenAITestServer(reply=lambda req: "Task 9: Name a river.", reject_fields=("guided_json",)) as server:
+        llm = backend(server, structured=True, structured_via="guided_json", concurrency=1)
+        out = llm.generate(["a", "b"], schema=SCHEMA)
+        llm.close()
+        bodies = server.requests
+    assert [c.text for c in out] == ["Task 9: Name a river."] * 2 and llm.stats.failures == 0
+    assert ["guided_json" in b for b in bodies] == [True, False, False]  # once rejected, never sent again
+    assert llm.stats.errors == {"structured_unsupported": 1} and not llm.structured and llm.stats.retries == 0
+    assert "sending no schema from now on" in caplog.text
