@@ -30,6 +30,14 @@ def generate(cfg: Any) -> dict[str, Any]:
     ctx = RunContext(run_dir, parts.llm, parts.filters, parts.evolution, seed=parts.seed)
     ctx.pipeline_name = parts.pipeline.name
     resumed = len(ctx.generated.records)
+    earlier = json.loads((run_dir / STATS_FILE).read_text()) if (run_dir / STATS_FILE).exists() else {}
+
+    def flush(error: Exception | None = None) -> dict:  # after every batch: a killed run's counts survive
+        stats = _merge_stats(earlier, ctx, resumed, time.perf_counter() - started, error)
+        write_json(run_dir / STATS_FILE, stats)
+        return stats
+
+    ctx.after_batch = flush
     error: TuneforgeError | None = None
     try:
         parts.pipeline.run(ctx)
@@ -37,17 +45,15 @@ def generate(cfg: Any) -> dict[str, Any]:
         error = err
     finally:
         parts.llm.close()
-    stats = _merge_stats(run_dir, ctx, resumed, time.perf_counter() - started, error)
-    write_json(run_dir / STATS_FILE, stats)
+    stats = flush(error)
     print_table(stats, run_dir)
     if error is not None:
         raise error
     return stats
 
 
-def _merge_stats(run_dir: Path, ctx: Any, resumed: int, seconds: float, error: Exception | None) -> dict:
-    path = run_dir / STATS_FILE
-    old = json.loads(path.read_text()) if path.exists() else {}
+def _merge_stats(old: dict, ctx: Any, resumed: int, seconds: float, error: Exception | None) -> dict:
+    """The earlier runs' stats (`old`, read once at the start) plus this run's so far."""
     llm = ctx.llm.stats.as_dict()
     errors = Counter(old.get("llm", {}).get("errors", {})) + Counter(llm["errors"])
     stats = {
@@ -63,6 +69,7 @@ def _merge_stats(run_dir: Path, ctx: Any, resumed: int, seconds: float, error: E
         "kept": old.get("kept", 0) + ctx.kept,
         "dropped": dict(Counter(old.get("dropped", {})) + ctx.dropped),
         "unparseable": dict(Counter(old.get("unparseable", {})) + ctx.unparseable),
+        "cut": dict(Counter(old.get("cut", {})) + ctx.cut),
         "seconds": round(old.get("seconds", 0.0) + seconds, 2),
         "stopped": str(error) if error else None,
     }
@@ -93,6 +100,7 @@ def print_table(stats: dict, run_dir: Path) -> None:
         rows.append(("resumed from", stats["resumed_from"]))
     if stats["repaired_bytes"]:
         rows.append(("torn bytes repaired", stats["repaired_bytes"]))
+    rows += [(f"cut to 64 KiB: {k}", v) for k, v in sorted(stats.get("cut", {}).items())]
     for what, count in rows:
         table.add_row(what, str(count))
     console = Console()

@@ -47,6 +47,12 @@ class OpenAIBackend:
                  max_tokens: int = 512, temperature: float = 0.7, top_p: float = 1.0,
                  seed: int | None = None, structured: bool = False,
                  structured_via: Literal["response_format", "guided_json"] = "response_format"):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", api_key_env):
+            from tuneforge.errors import ConfigError, ConfigIssue
+
+            raise ConfigError(ConfigIssue("llm.api_key_env", "expected the NAME of an environment variable that "
+                                          "holds the key (e.g. OPENAI_API_KEY); the value given is not a variable "
+                                          "name (a key pasted here? it is not shown or written anywhere)"))
         self.model_name, self.base_url, self.mode = model, base_url, mode
         self.structured, self.structured_via = structured, structured_via
         self.api_key_env = api_key_env
@@ -142,14 +148,22 @@ class OpenAIBackend:
                     params = self._without_schema(params, err)
                     continue  # the same attempt again, without the schema
                 kind, wait, retry = self._classify(err)
-                last = f"{kind}: {_short(err)}"
+                last = f"{kind}: {self._clean(_short(err))}"
             self.stats.errors[kind] += 1
             if not retry or attempt == self.max_retries:
                 break
+            log.warning("%s: %s; retry %d of %d", self.base_url, last, attempt + 1, self.max_retries)
             await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
             attempt += 1
         self.stats.failures += 1
         return Completion(None, error=last)
+
+    def _clean(self, text: str) -> str:
+        """Error text as stored and shown: the key (a server may echo it) and key-shaped values redacted."""
+        from tuneforge.secrets import MARK, redact_value
+
+        key = os.environ.get(self.api_key_env)
+        return redact_value(text.replace(key, MARK) if key and len(key) >= 8 else text)
 
     def _without_schema(self, params: dict, err: Exception) -> dict:
         """The server rejects the structured-output field: drop it, for this request and the run."""

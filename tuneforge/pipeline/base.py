@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from tuneforge.llm.base import LLM
 
 
+#: The longest reply kept and the longest string a reject row stores, in characters.
+MAX_FIELD_CHARS = 64 * 1024
+
+
 @dataclass
 class RunContext:
     """What a pipeline works with. `generated` and `rejects` are the run's JSONL files (resumed)."""
@@ -31,6 +35,8 @@ class RunContext:
     dropped: Counter = field(default_factory=Counter)  # filter -> candidates dropped (this run)
     unparseable: Counter = field(default_factory=Counter)  # stage -> replies the parser could not read
     kept: int = 0  # records accepted in this run
+    cut: Counter = field(default_factory=Counter)  # what was cut to MAX_FIELD_CHARS: "reply" / "reject"
+    after_batch: Any = None  # called after each committed batch (the command flushes its stats there)
 
     def __post_init__(self) -> None:
         self.run_dir = Path(self.run_dir)
@@ -38,9 +44,16 @@ class RunContext:
         self.rejects = JsonlLog(self.run_dir / "rejects.jsonl")
 
     def ask(self, stage: str, prompts: Sequence[str], **params: Any):  # noqa: ANN201
-        """Send `prompts` to the backend, counting them under `stage`."""
+        """Send `prompts` to the backend, counting them under `stage`; a reply longer than MAX_FIELD_CHARS
+        (a teacher that ignores max_tokens) is cut there and counted."""
         self.stages[stage] += len(prompts)
-        return self.llm.generate(prompts, **params)
+        completions = self.llm.generate(prompts, **params)
+        for completion in completions:
+            text = getattr(completion, "text", None)
+            if isinstance(text, str) and len(text) > MAX_FIELD_CHARS:
+                completion.text = text[:MAX_FIELD_CHARS]
+                self.cut["reply"] += 1
+        return completions
 
     def unparsed(self, stage: str, reply: str, lineage: dict, **extra: Any) -> dict:
         """Count an unparseable reply of `stage`; the reject row that records it with the raw reply."""
@@ -57,11 +70,21 @@ class RunContext:
         rows = []
         for rej in rejects:
             row = rej if isinstance(rej, dict) else {"filter": rej.filter, "reason": rej.reason, **_strip(rej.record)}
-            rows.append(row)
+            rows.append(self._capped(row))
             self.dropped[row["filter"]] += 1
         self.rejects.append(rows)
         self.generated.append(accepted)
         self.kept += len(accepted)
+        if self.after_batch is not None:
+            self.after_batch()
+
+    def _capped(self, row: dict) -> dict:
+        """A reject row whose strings each hold at most MAX_FIELD_CHARS (a raw reply can be megabytes)."""
+        capped = {k: (v[:MAX_FIELD_CHARS] + "...[cut]" if isinstance(v, str) and len(v) > MAX_FIELD_CHARS else v)
+                  for k, v in row.items()}
+        if capped != row:
+            self.cut["reject"] += 1
+        return capped
 
 
 def _strip(record: Record) -> Record:

@@ -78,8 +78,8 @@ class SelfInstruct:
             accepted, rejects, completions = self.batch(ctx, rng, seeds, machine, clf_examples,
                                                         seed_rows, seed_instr)
             accepted = accepted[: self.target - len(machine)]
-            for rec in accepted:
-                rec["id"] = f"si-{len(machine):06d}"
+            for rec in accepted:  # the highest id + 1: a line deleted by hand never makes an id repeat
+                rec["id"] = f"si-{1 + max((_number(m['id']) for m in machine), default=-1):06d}"
                 machine.append(rec)
             ctx.commit(accepted, rejects)
             progress.update(len(accepted), completions, ctx.dropped)
@@ -214,3 +214,9 @@ def _clean(rej: Reject | dict) -> Reject | dict:
             rec["lineage"] = lineage
         return Reject(rec, rej.filter, rej.reason)
     return rej
+
+
+def _number(task_id: Any) -> int:
+    """The number of a machine task id `si-000012` (-1 for any other id)."""
+    text = str(task_id)
+    return int(text[3:]) if text.startswith("si-") and text[3:].isdigit() else -1
