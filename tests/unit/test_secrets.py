@@ -59,16 +59,20 @@ def test_redacted_config_keeps_settings_and_hides_secrets():
 
 @pytest.mark.slow
 def test_no_file_of_a_run_or_a_sweep_holds_a_secret(tmp_path):
+    """Secrets given on the command line: through Hydra's env_set (a run and a sweep that train, W&B offline
+    recording the command line), and as keys the config refuses (the run stops; Hydra's records stay clean)."""
     small = ["trainer.max_steps=2", "data.num_train=64", "eval.enabled=false", "model.hidden_size=32",
              "model.num_layers=1", "model.num_heads=2", "logger=[csv,wandb]"]
-    secrets = [f"+hf_token={HF}", "+password=hunter2hunter2", f"+note=see {KEY}"]
+    env_set = [f"+hydra.job.env_set.HF_TOKEN={HF}", f"+hydra.job.env_set.RUN_NOTE=see {KEY}"]
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", "COLUMNS": "200"}
-    runs = {"single": [*small, *secrets, f"hydra.run.dir={tmp_path / 'single'}"],
-            "sweep": ["-m", *small, *secrets, "optimizer.lr=1e-3,2e-3", f"hydra.sweep.dir={tmp_path / 'sweep'}"]}
-    for name, args in runs.items():
+    runs = {"single": ([*small, *env_set, f"hydra.run.dir={tmp_path / 'single'}"], 0),
+            "sweep": (["-m", *small, *env_set, "optimizer.lr=1e-3,2e-3", f"hydra.sweep.dir={tmp_path / 'sweep'}"], 0),
+            "refused": ([*small, "+password=hunter2hunter2", f"+llm.api_key={KEY}", f"hydra.run.dir={tmp_path / 'bad'}"],
+                        2)}
+    for name, (args, code) in runs.items():
         out = subprocess.run([sys.executable, "-m", "tuneforge.cli", "train", *args], capture_output=True,
                              text=True, env=env, timeout=300)
-        assert out.returncode == 0, out.stderr[-3000:]
+        assert out.returncode == code, (name, out.stderr[-3000:])
         for stream in (out.stdout, out.stderr):
             assert "hunter2" not in stream and HF not in stream and KEY not in stream
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
