@@ -46,16 +46,17 @@ def write_json(path: Path, data: Any) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def redacted(cfg: Any) -> Any:
+def redacted(cfg: Any, resolve: bool = True) -> Any:
     """The resolved config as plain containers, with every value that came from an environment variable
     (`${oc.env:...}`) or sits under a secret-named key replaced by a marker, and key-shaped values and URL
-    passwords inside strings redacted (tuneforge/secrets.py says what counts)."""
+    passwords inside strings redacted (tuneforge/secrets.py says what counts). With `resolve=False`,
+    interpolations stay as written (Hydra's own records: `${now:...}`, `${oc.env:...}`)."""
     from tuneforge.secrets import MARK, is_secret_key, redact_value
 
     from omegaconf import OmegaConf
 
-    raw = OmegaConf.to_container(cfg, resolve=False)
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    raw = OmegaConf.to_container(cfg, resolve=False, enum_to_str=True)
+    resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True) if resolve else raw
 
     def walk(raw_node: Any, node: Any, key: str = "") -> Any:
         if isinstance(node, dict):
@@ -64,8 +65,8 @@ def redacted(cfg: Any) -> Any:
         if isinstance(node, list):
             raws = raw_node if isinstance(raw_node, list) else [None] * len(node)
             return [walk(r, v, key) for r, v in zip(raws, node)]
-        if isinstance(raw_node, str) and "${oc.env:" in raw_node:
-            return f"<redacted: {raw_node}>"
+        if isinstance(raw_node, str) and "${oc.env:" in raw_node:  # names the variable, never its value
+            return f"<redacted: {raw_node}>" if resolve else raw_node
         if node not in (None, "") and is_secret_key(key):
             return MARK
         return redact_value(node) if isinstance(node, str) else node

@@ -26,33 +26,14 @@ class RunRecord(Callback):
     def on_job_start(self, config: Any, **kwargs: Any) -> None:
         from omegaconf import OmegaConf
 
-        from tuneforge.artifacts import write_text
+        from tuneforge.artifacts import redacted, write_text
 
         out = Path(config.hydra.runtime.output_dir) / SUBDIR
-        plain = _plain_redacted(config)
+        plain = redacted(config, resolve=False)
         hydra = plain.pop("hydra")
         write_text(out / "config.yaml", _yaml(plain))
         write_text(out / "hydra.yaml", _yaml({"hydra": hydra}))
         write_text(out / "overrides.yaml", _yaml(hydra["overrides"]["task"]))  # unresolved: ${oc.env:...} stays
         sweep_file = Path(str(config.hydra.sweep.dir)) / "multirun.yaml"
         if sweep_file.is_file():  # a sweep: Hydra wrote the sweep config before the first job
-            write_text(sweep_file, _yaml(_plain_redacted(OmegaConf.load(sweep_file))))
-
-
-def _plain_redacted(node: Any) -> Any:
-    """`node` as plain containers, unresolved (Hydra's `${now:...}` and `${hydra:...}` stay as written), with
-    secret-named keys and secret-shaped values redacted."""
-    from omegaconf import OmegaConf
-
-    from tuneforge.secrets import MARK, is_secret_key, redact_value
-
-    def walk(value: Any, key: str = "") -> Any:
-        if isinstance(value, dict):
-            return {k: walk(v, str(k)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v, key) for v in value]
-        if isinstance(value, str) and "${oc.env:" not in value and is_secret_key(key):
-            return MARK
-        return redact_value(value) if isinstance(value, str) else value
-
-    return walk(OmegaConf.to_container(node, resolve=False, enum_to_str=True) if OmegaConf.is_config(node) else node)
+            write_text(sweep_file, _yaml(redacted(OmegaConf.load(sweep_file), resolve=False)))
