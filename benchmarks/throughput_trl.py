@@ -41,8 +41,8 @@ WORDS = ("data model token train learn sort list word text answer question write
          "blue simple explain example summary translate french english poem story rule").split()
 
 
-def make_data(n: int, seed: int = 0) -> list[dict]:
-    """Synthetic instructions: prompt and reply of random words, 20-200 tokens once rendered."""
+def make_data(n: int, seed: int = 0, lengths: tuple[int, int] = (20, 200)) -> list[dict]:
+    """Synthetic instructions: prompt and reply of random words, 20-200 tokens (`lengths`) once rendered."""
     from tuneforge import binding
     from tuneforge.model.byte_tokenizer import byte_tokenizer
     from tuneforge.render.encode import encode
@@ -54,11 +54,11 @@ def make_data(n: int, seed: int = 0) -> list[dict]:
     masker = binding.build("loss_masker", {"name": "multi_turn"}, "loss_mask")
     out = []
     while len(out) < n:
-        target = rng.randint(20, 200)
+        target = rng.randint(*lengths)
         words = " ".join(rng.choice(WORDS) for _ in range(target // 5 + 1))
         cut = rng.randint(len(words) // 4, 3 * len(words) // 4)
         enc = encode(Example.single_turn(words[:cut], words[cut:]), tok, template, masker, max_length=target)
-        if 20 <= len(enc.input_ids) <= 200 and enc.num_trained:
+        if lengths[0] <= len(enc.input_ids) <= lengths[1] and enc.num_trained:
             out.append({"input_ids": enc.input_ids, "labels": enc.labels})
     return out
 

@@ -1,7 +1,10 @@
 """Shared fixtures: small models built from config, the byte-level tokenizer, config composition."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -11,6 +14,10 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Tiny models: one thread is faster than two fighting over the 2 cores (subprocesses inherit it).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Prepared-data cache: a folder of this test session (subprocesses inherit it), never the user's ~/.cache.
+if "TUNEFORGE_DATA_CACHE" not in os.environ:
+    os.environ["TUNEFORGE_DATA_CACHE"] = tempfile.mkdtemp(prefix="tuneforge-data-cache-")
+    atexit.register(shutil.rmtree, os.environ["TUNEFORGE_DATA_CACHE"], True)
 
 
 @pytest.fixture(autouse=True)

@@ -34,11 +34,15 @@ COMMANDS = (
             "synthetic instruction data: pipeline=self_instruct|evol_instruct llm=openai|hf", hydra=True),
     Command("eval", "eval:run_eval", "run=RUN_DIR | model=... [adapter=DIR] [overrides ...]",
             "generate on a split and score it with metrics=[...]", hydra=True),
-    Command("validate", "validate:main", "[train|preview|eval|generate] [overrides ...]",
+    Command("export", "export:main", "run=RUN_DIR [out=PATH] [gguf=true]",
+            "merge a run's adapter into a model plain transformers loads (tokenizer, template, card)"),
+    Command("chat", "chat:main", "run=RUN_DIR | model=MODEL_DIR [prompt=TEXT]",
+            "talk to a trained model through its saved template (prompt=...: print one reply)"),
+    Command("validate", "validate:main", "[train|preview|eval|generate] [--config-dir DIR] [overrides ...]",
             "check a command's whole config (components, stages, settings) without building models"),
-    Command("ls", "ls:main", "[KIND|recipes]", "list components (name, kind, provider, description) or recipes"),
+    Command("ls", "ls:main", "[KIND|GROUP|recipes]", "list components and config options (name, kind, provider, description) or recipes"),
     Command("cp", "cp:main", "NAME DEST", "copy a recipe (NAME) or a config (GROUP/OPTION) to DEST to edit"),
-    Command("compare", "compare:main", "RUN_DIR... [--out=DIR]", "table (md, csv) and PNG charts of runs or a sweep"),
+    Command("compare", "compare:main", "RUN_DIR... [--out=DIR]", "what differs between runs (or a sweep's jobs), their metrics and loss curves"),
     Command("estimate-memory", "estimate_memory:main", "[train overrides ...]",
             "training memory of a config: weights, gradients, optimizer states, activations"),
     Command("nf4-table", "nf4_table:main", "", "the NF4 quantile formula next to bitsandbytes' code book"),
@@ -110,7 +114,9 @@ def main(argv: list[str] | None = None) -> None:
         hint = f" Did you mean {close[0]!r}?" if close else ""
         _fail(f"unknown command {name!r}.{hint} Commands: {', '.join(BY_NAME)} (tuneforge --help)")
     from tuneforge.errors import TuneforgeError
+    from tuneforge.quiet import quiet
 
+    quiet()  # known third-party noise off before any heavy import (tuneforge/quiet.py)
     try:
         if command.hydra:
             from tuneforge.config.app import run_app

@@ -93,7 +93,7 @@ def test_disallowed_target_is_refused(tmp_path):
 def test_cp_copies_a_config_to_edit(tmp_path):
     out = run("cp", "peft/lora", str(tmp_path))
     assert out.returncode == 0, out.stderr
-    assert "name: lora" in (tmp_path / "lora.yaml").read_text()
+    assert "name: lora" in (tmp_path / "peft" / "my_lora.yaml").read_text()  # an option of peft under --config-dir
     again = run("cp", "peft/lora", str(tmp_path))
     assert again.returncode == 2 and "exists" in again.stderr
     missing = run("cp", "nope", str(tmp_path))

@@ -3,6 +3,7 @@ batch; inside a multirun every job trains with its own overrides on every rank. 
 need CUDA (Lightning refuses them on CPU) and are tested only there."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -26,18 +27,29 @@ def train(*args: str) -> subprocess.CompletedProcess:
     return out
 
 
-def weights(run_dir) -> dict[str, torch.Tensor]:
-    return load_file(run_dir / "model" / "model.safetensors")
+def adapter(run_dir) -> dict[str, torch.Tensor]:
+    return load_file(run_dir / "adapter" / "adapter_model.safetensors")
 
 
-def test_ddp_two_processes_equals_one_process_with_the_same_global_batch(tmp_path):
-    train(f"hydra.run.dir={tmp_path / 'single'}", "data.batch_size=8")
-    train(f"hydra.run.dir={tmp_path / 'ddp'}", "trainer=ddp", "trainer.devices=2", "data.batch_size=4")
-    train(f"hydra.run.dir={tmp_path / 'other'}", "data.batch_size=8", "seed=1")
-    single, ddp, other = (weights(tmp_path / d) for d in ("single", "ddp", "other"))
+def test_ddp_with_checkpointing_and_a_resume_equals_one_process_with_the_same_global_batch(tmp_path):
+    """LoRA on 2 ranks x batch 4 with model.gradient_checkpointing=true, stopped after 3 steps and resumed to 6,
+    ends with the adapter of one process with batch 8 and no checkpointing (non-reentrant checkpointing needs
+    no static graph under DDP: each parameter's gradient hook fires once; the resume continues each rank's
+    shard at the exact example)."""
+    lora = ["model.num_layers=2", "peft=lora", "peft.dropout=0.0", "scheduler=constant", "checkpoint.every_n_steps=3"]
+    ddp = [f"hydra.run.dir={tmp_path / 'ddp'}", "trainer=ddp", "trainer.devices=2", "data.batch_size=4",
+           "model.gradient_checkpointing=true", *lora]
+    train(f"hydra.run.dir={tmp_path / 'single'}", "data.batch_size=8", *lora)
+    train(*ddp, "trainer.max_steps=3")
+    train(*ddp, "resume=auto")
+    train(f"hydra.run.dir={tmp_path / 'other'}", "data.batch_size=8", "seed=1", *lora)
+    single, resumed, other = (adapter(tmp_path / d) for d in ("single", "ddp", "other"))
+    assert single.keys() == resumed.keys() and any("lora_B" in k for k in single)
     for key in single:
-        assert torch.allclose(single[key], ddp[key], atol=2e-5, rtol=0), key
+        assert torch.allclose(single[key], resumed[key], atol=2e-5, rtol=0), key
     assert any(not torch.allclose(single[k], other[k], atol=1e-3) for k in single)  # the check can fail
+    history = json.loads((tmp_path / "ddp" / "loss_history.json").read_text())["train"]
+    assert [s for s, _ in history] == [4, 5, 6]  # the second run continued from step 3
     assert (tmp_path / "ddp" / "train_rank1.log").exists()
     assert not (tmp_path / "ddp" / ".hydra_rank1").exists()
 
@@ -62,3 +74,4 @@ def test_sharded_strategies_on_gpu(tmp_path, strategy):
         pytest.importorskip("deepspeed")
     train(f"hydra.run.dir={tmp_path}", f"trainer={strategy}", "trainer.devices=1", "data.batch_size=4")
     assert (tmp_path / "metrics.json").exists()
+

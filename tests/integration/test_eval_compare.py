@@ -1,5 +1,5 @@
 """`tuneforge eval` on a training run reproduces the run's exact_match_after; `tuneforge compare`
-produces the table and the charts of two runs."""
+produces the table and the charts of two runs (a short terminal table, every differing key in the files)."""
 from __future__ import annotations
 
 import csv
@@ -53,14 +53,19 @@ def test_eval_refuses_a_directory_that_is_not_a_run(tmp_path):
 def test_compare_writes_table_and_charts(runs, tmp_path):
     from PIL import Image
 
-    cli("compare", *map(str, runs), f"--out={tmp_path}")
+    out = cli("compare", *map(str, runs), f"--out={tmp_path}")
+    table = [ln for ln in out.stdout.splitlines() if "│" in ln]  # the terminal table: one column per run
+    assert any("peft.name" in ln and "full" in ln and "lora" in ln for ln in table)
+    assert any("trainer.max_steps" in ln and "40" in ln and "20" in ln for ln in table)
+    assert any(ln.split("│")[1].strip() == "exact_match_after" for ln in table)
+    assert not any("peft.r " in ln or "logger." in ln for ln in table)  # lora's own keys come with peft.name
     rows = list(csv.DictReader((tmp_path / "compare.csv").open()))
     assert [Path(r["run"]).name for r in rows] == ["full", "lora"]
     assert [r["peft.name"] for r in rows] == ["full", "lora"]  # the config keys that differ
     for row, run in zip(rows, runs):
         assert float(row["exact_match_after"]) == json.loads((run / "metrics.json").read_text())["exact_match_after"]
     md = (tmp_path / "compare.md").read_text()
-    assert "| run | " in md and "peft.name" in md and "exact_match_after" in md
+    assert "| run | " in md and "peft.name" in md and "exact_match_after" in md and "peft.r" in md  # every diff
     for png in ("metrics.png", "loss_curves.png"):
         image = Image.open(tmp_path / png)
         assert image.width > 400 and image.height > 200

@@ -115,9 +115,9 @@ def test_ls_lists_components_plugin_and_recipes(env, tmp_path):
 
 def test_cp_copies_a_config_and_a_recipe(env, tmp_path):
     tuneforge(env, tmp_path, "cp", "peft/lora", "x.yaml")
-    assert (tmp_path / "x.yaml").read_text() == (CONF_DIR / "peft" / "lora.yaml").read_text()
-    tuneforge(env, tmp_path, "cp", "qlora", ".")
-    assert (tmp_path / "qlora.yaml").read_text() == (RECIPES_DIR / "qlora.yaml").read_text()
+    assert (tmp_path / "peft" / "x.yaml").read_text() == (CONF_DIR / "peft" / "lora.yaml").read_text()
+    tuneforge(env, tmp_path, "cp", "qlora", ".")  # a copy lands in its group's folder, for --config-dir
+    assert (tmp_path / "recipe" / "my_qlora.yaml").read_text() == (RECIPES_DIR / "qlora.yaml").read_text()
 
 
 def test_trains_the_quickstart(env, tmp_path):

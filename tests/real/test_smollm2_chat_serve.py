@@ -20,7 +20,7 @@ def openai(server) -> list[str]:  # noqa: F811
 
 def test_self_instruct_round_through_transformers_serve(server, compose, tmp_path):  # noqa: F811
     figures = run_round(compose, tmp_path, [*openai(server), *SELF_INSTRUCT, "pipeline.batch_size=4",
-                                            "pipeline.instruction_max_tokens=128", "pipeline.max_batches=2"])
+                                            "pipeline.instruction_max_tokens=128", "pipeline.max_batches=1"])
     check_self_instruct(figures)
 
 

@@ -1,5 +1,5 @@
 """SmolLM2-135M-Instruct as the chat teacher through the local `hf` backend (its chat template: chat
-mode): Self-Instruct toward 10 instructions and one Evol-Instruct round run on the real model, end with
+mode): Self-Instruct toward 10 instructions (one batch) and one Evol-Instruct round run on the real model, end with
 their target or a stated reason, keep nothing of the chat wrapping, and record every drop with its
 filter and reason (tests/real/chat_round.py). Each test stays under about 3 minutes on 2 cores."""
 from __future__ import annotations
@@ -18,11 +18,11 @@ def hf(model_dir) -> list[str]:
 
 def test_self_instruct_round_with_smollm2_teacher(smollm2_dir, compose, tmp_path):
     figures = run_round(compose, tmp_path, [*hf(smollm2_dir), *SELF_INSTRUCT, "pipeline.batch_size=8",
-                                            "pipeline.instruction_max_tokens=160", "pipeline.max_batches=2"])
+                                            "pipeline.instruction_max_tokens=160", "pipeline.max_batches=1"])
     check_self_instruct(figures)
     assert figures["prompts"].get("classification", 0) > 0 and figures["prompts"].get("instance_generation", 0) > 0
 
 
 def test_evol_instruct_round_with_smollm2_teacher(smollm2_dir, compose, tmp_path):
-    figures = run_round(compose, tmp_path, [*hf(smollm2_dir), *EVOL, "pipeline.num_instructions=6"])
-    check_evol_round(figures, tmp_path, sources=6)
+    figures = run_round(compose, tmp_path, [*hf(smollm2_dir), *EVOL, "pipeline.num_instructions=3"])
+    check_evol_round(figures, tmp_path, sources=3)

@@ -26,7 +26,8 @@ PLUGIN_SURFACE = ("tuneforge", "tuneforge.registry", "tuneforge.binding", "tunef
 #: Top to bottom: a module imports only from its own layer or the ones below (top-level modules count as
 #: folders; artifacts.py and tuneforge/__init__.py are in no layer).
 LAYERS = (("cli",), ("commands",), ("config",), ("lightning",),
-          (*COMPONENTS, "render", "inference", "reports", "analysis"), ("registry", "binding", "errors", "secrets"))
+          (*COMPONENTS, "render", "inference", "reports", "analysis"),
+          ("registry", "binding", "errors", "secrets", "quiet"))
 
 
 @dataclass(frozen=True)

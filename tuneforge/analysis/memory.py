@@ -1,6 +1,6 @@
-"""Training memory, term by term: the lecture's table plus activations (`tuneforge estimate-memory`).
+"""Training memory, term by term: the usual mixed-precision table (16P) plus activations (`tuneforge estimate-memory`).
 
-Lecture (mixed precision: fp16/bf16 weights and gradients, fp32 master copy and Adam moments):
+The usual table (mixed precision: fp16/bf16 weights and gradients, fp32 master copy and Adam moments):
 
                           full fine-tuning     LoRA
     model weights         2P                   2P + 2P_LoRA
@@ -13,7 +13,7 @@ Lecture (mixed precision: fp16/bf16 weights and gradients, fp32 master copy and 
 Lightning keeps no separate master copy: weights stay in the dtype they were loaded in (`-mixed`
 precisions autocast the matmuls, `-true` half precisions convert the weights), gradients and AdamW's
 two moments take each trainable weight's dtype. fp32 weights (`model.dtype=float32`) therefore give
-4P + 4P + 8P = 16P for full fine-tuning, as in the lecture; a bf16 checkpoint trained as loaded gives 8P.
+4P + 4P + 8P = 16P for full fine-tuning, the usual figure; a bf16 checkpoint trained as loaded gives 8P.
 
 Weights are counted by dtype; a 4-bit base (QLoRA) costs half a byte per weight plus its block
 constants: an fp32 absmax per block of 64 weights (4/64 byte), or with double quantisation an 8-bit
@@ -37,11 +37,12 @@ Overheads: the optimizer step's temporaries (torch's foreach AdamW, the default 
 copy of every trainable tensor at once; the per-tensor loop on CPU, one of the largest). The CUDA
 context (a few hundred MiB that `nvidia-smi` shows and torch's allocator statistics do not) is left out.
 
-The peak is not the plain sum. Lightning zeroes the gradients inside its optimizer closure, after the
-training step's forward pass and before its backward, so the previous step's gradients are still held while
-the next forward builds its activations; during backward, activations are freed as gradients are created;
-the optimizer step's temporaries come when the activations are gone:
-peak = weights + optimizer states + gradients + max(activations + logits, overheads).
+The peak is not the plain sum. tuneforge frees the gradients right after each optimizer step
+(SFTModule.on_train_batch_end; Lightning alone would zero them only after the next forward pass, so they
+would sit beside that pass's activations); during backward, activations are freed as gradients are created
+(with checkpointing, one recomputed layer's activations are live while they are); the optimizer step's
+temporaries come when the activations are gone:
+peak = weights + optimizer states + max(activations + logits, gradients + recomputed layer, gradients + overheads).
 """
 from __future__ import annotations
 
@@ -138,11 +139,12 @@ class Estimate:
 
     @property
     def peak(self) -> float:
-        return self.states + self.gradients + max(self.activations + self.logits, self.overhead)
+        recomputed = self.activations_per_layer if self.checkpointing else 0.0
+        return self.states + max(self.activations + self.logits, self.gradients + max(recomputed, self.overhead))
 
     @property
     def lecture_total(self) -> float:
-        """The lecture's table total (bytes): 16P, or 2P + 16P_trainable for a frozen base."""
+        """The usual table's total (bytes): 16P, or 2P + 16P_trainable for a frozen base."""
         p, t = self.total_params, self.trainable
         return 16 * p if t >= p else 2 * p + 16 * t
 
@@ -184,7 +186,7 @@ def logits_bytes(dims: Dims, batch: int, seq: int, act_bytes: int, *, fused: boo
     if not fused:
         return tokens * dims.vocab * (act_bytes + (4 if act_bytes < 4 else 0) + 8)
     chunk = min(tokens, max(1, chunk_elements // dims.vocab)) * dims.vocab * 4 * 2
-    head_grad = 2 * dims.vocab * dims.hidden * 4 if head_trains else 0  # accumulator + per-chunk product
+    head_grad = dims.vocab * dims.hidden * 4 if head_trains else 0  # its fp32 accumulator (updated in place)
     return chunk + 2 * tokens * dims.hidden * act_bytes + head_grad
 
 
@@ -261,14 +263,14 @@ def table(e: Estimate) -> str:
              f"precision {e.precision}, batch {e.batch} x {e.seq} tokens, attention {e.attention}, "
              f"activation checkpointing {'on' if e.checkpointing else 'off'}",
              "",
-             "Lecture table (mixed precision)          full fine-tuning        LoRA-style (frozen base)",
+             "Usual table (mixed precision)            full fine-tuning        LoRA-style (frozen base)",
              f"  model weights        2P | 2P + 2P_L   {unit(2 * p)}          {unit(2 * p + 2 * t)}",
              f"  gradients            2P | 2P_L        {unit(2 * p)}          {unit(2 * t)}",
              f"  optimizer fp32 copy  4P | 4P_L        {unit(4 * p)}          {unit(4 * t)}",
              f"  Adam first moment    4P | 4P_L        {unit(4 * p)}          {unit(4 * t)}",
              f"  Adam second moment   4P | 4P_L        {unit(4 * p)}          {unit(4 * t)}",
              f"  total               16P | 2P + 16P_L  {unit(16 * p)}          {unit(2 * p + 16 * t)}",
-             f"  (this run is {'full fine-tuning' if full else 'a frozen base'}: lecture total {unit(e.lecture_total)})",
+             f"  (this run is {'full fine-tuning' if full else 'a frozen base'}: table total {unit(e.lecture_total)})",
              "",
              f"This configuration ({e.precision}):",
              f"  weights            {unit(e.weights)}   ({dtypes})"
@@ -279,9 +281,9 @@ def table(e: Estimate) -> str:
              + (", checkpointed: each layer keeps only its input)" if e.checkpointing else ")"),
              f"  logits             {unit(e.logits)}",
              f"  overheads          {unit(e.overhead)}   (optimizer step temporaries)",
-             f"  estimated peak     {unit(e.peak)}   (weights + optimizer + gradients + max(activations + "
-             f"logits, overheads))"]
+             f"  estimated peak     {unit(e.peak)}   (weights + optimizer + max(activations + logits, "
+             f"gradients + max(recomputed layer, overheads)))"]
     if full and e.weights_by_dtype and all(k in ("bfloat16", "float16") for k in e.weights_by_dtype):
-        lines.append("  note: AdamW on half-precision weights keeps no fp32 master copy; the lecture's 16P "
+        lines.append("  note: AdamW on half-precision weights keeps no fp32 master copy; the table's 16P "
                      "is model.dtype=float32 with trainer.precision=bf16-mixed")
     return "\n".join(lines)

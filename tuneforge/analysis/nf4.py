@@ -1,6 +1,6 @@
-"""`tuneforge nf4-table`: the lecture's NF4 quantile formula next to bitsandbytes' NF4 code book.
+"""`tuneforge nf4-table`: the QLoRA paper's NF4 quantile formula next to bitsandbytes' NF4 code book.
 
-Lecture (QLoRA, k = 4): q_i = 1/2 (Q_X(i / (2^k + 1)) + Q_X((i + 1) / (2^k + 1))), i = 0..2^k, then
+The QLoRA paper (k = 4): q_i = 1/2 (Q_X(i / (2^k + 1)) + Q_X((i + 1) / (2^k + 1))), i = 0..2^k, then
 q'_i = -1 + 2 (q_i - q_0) / (q_{2^k} - q_0). Read literally, q_0 and q_{2^k} are infinite
 (Q_X(0) = -inf, Q_X(1) = +inf), so the normalisation is undefined; and it gives 2^k + 1 = 17
 values for 16 codes. The QLoRA paper and bitsandbytes therefore (a) clip the probabilities to
@@ -24,7 +24,7 @@ def _ppf(p: float) -> float:
 
 
 def lecture_quantiles(k: int = 4, offset: float | None = None) -> list[float]:
-    """q_i of the lecture's formula, i = 0..2^k; with `offset`, Q_X's argument is clipped to
+    """q_i of the QLoRA paper's formula, i = 0..2^k; with `offset`, Q_X's argument is clipped to
     [1 - offset, offset] (finite end points), otherwise the end points are -inf and +inf."""
     n = 2 ** k + 1
 
@@ -66,10 +66,10 @@ def table() -> str:
     ours = nf4_code_book()
     raw = lecture_quantiles()
     lect = lecture_normalised()
-    lines = ["Lecture formula, k = 4: q_i = (Q_X(i/17) + Q_X((i+1)/17)) / 2, i = 0..16 (17 values)",
+    lines = ["QLoRA paper formula, k = 4: q_i = (Q_X(i/17) + Q_X((i+1)/17)) / 2, i = 0..16 (17 values)",
              f"  literal q_0 = {raw[0]}, q_16 = {raw[-1]}: the normalisation is undefined; below, Q_X's",
              f"  argument is clipped to [1 - offset, offset], offset = {OFFSET:.7f} (bitsandbytes' value).",
-             "{:>3} {:>12} {:>13} {:>12} {:>11}".format("i", "lecture q_i", "lecture q'_i", "nearest bnb",
+             "{:>3} {:>12} {:>13} {:>12} {:>11}".format("i", "paper q_i", "paper q'_i", "nearest bnb",
                                                        "difference")]
     for i, (q, v) in enumerate(zip(lecture_quantiles(offset=OFFSET), lect)):
         near = min(bnb, key=lambda b: abs(b - v))

@@ -5,7 +5,8 @@ of a train config, term by term (weights by dtype, gradients, optimizer states, 
 The model is built from its config alone on the meta device: no weight is read or allocated, so planning an
 8B or 70B model takes seconds. `model=hf model.name_or_path=DIR` needs only DIR/config.json (or a hub id in
 the local cache); QLoRA's 4-bit base and LoRA's `peft.load_in_8bit` are counted as stored. Batch and
-sequence length are `data.batch_size` and `data.max_length` (`data.pack_length` with packing). `--device`
+sequence length are `data.batch_size` and `data.max_length` (`data.pack_length` with `data.packing=true`; the same
+tokens as unpacked with `padding_free`). `--device`
 (default: where `trainer.accelerator` would run here) decides the optimizer step's temporaries: torch's
 AdamW updates all tensors at once on CUDA (one extra copy of the trainable weights), one by one on CPU.
 
@@ -135,6 +136,7 @@ def run_estimate(cfg: Any, device: str | None = None) -> Any:
     from tuneforge.analysis.memory import Setup, estimate
     from tuneforge.config.assemble import assemble
     from tuneforge.lightning.module import CHUNK_ELEMENTS, fused_parts
+    from tuneforge.lightning.precision import resolve_precision  # null: bf16-mixed when planning for a GPU
 
     parts = assemble("train", cfg)
     name = str(cfg.peft.name)
@@ -144,8 +146,8 @@ def run_estimate(cfg: Any, device: str | None = None) -> Any:
     target = str(optimizer.get("_target_", "")).lower()
     device = _device(cfg, device)
     foreach = optimizer.get("foreach")
-    setup = Setup(batch=int(loader.batch_size), seq=int(loader.pack_length if loader.packing else loader.max_length),
-                  precision=str(cfg.trainer.get("precision", "32-true")),
+    setup = Setup(batch=int(loader.batch_size), seq=int(loader.pack_length if loader.packing is True else loader.max_length),
+                  precision=str(resolve_precision(cfg.trainer.get("precision"), device, bf16_gpu=lambda: True)),
                   checkpointing=bool(getattr(parts.model, "gradient_checkpointing", False)),
                   attention=str(getattr(parts.model, "attn_implementation", None) or "sdpa"),
                   lora_dropout=float(getattr(parts.peft, "dropout", 0.0) or 0.0),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from tuneforge.config.assemble import TrainParts, assemble
 from tuneforge.errors import TuneforgeError
 
 log = logging.getLogger("tuneforge.train")
+# OpenMP threads waiting for work sleep instead of spinning (libgomp reads this when torch loads, after this
+# module): on 2 shared cores, two spinning threads made a training step 11x slower (5.8 s vs 0.53 s).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 HEADLINE = ("train/loss", "val/loss", "exact_match_after")  # a staged run reports its last stage's as its own
 
 
@@ -26,11 +30,18 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """Run one training job; returns the metrics also written to `metrics.json`."""
     started = time.perf_counter()
     parts = assemble("train", cfg)  # every config problem is reported here, before any model is built
+    from tuneforge.lightning.fit import threads_issue, use_threads
+
+    if problem := threads_issue(cfg.get("threads", "auto")):
+        from tuneforge.errors import ConfigError, ConfigIssue
+
+        raise ConfigError(ConfigIssue("threads", problem))
     parts.run_dir.mkdir(parents=True, exist_ok=True)
     record = recorded(cfg)
     if parts.resume:
         check_resume(record, parts.resume, parts.run_dir)  # and every checkpoint loads, before anything is written
     write_resolved_config(cfg, parts.run_dir / "config.yaml")
+    log.debug("phase config %.3f", time.time())  # phases (wall clock) for benchmarks/startup.py --train
 
     import lightning.pytorch as pl
 
@@ -44,6 +55,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     model, tokenizer = build_model(parts.model, parts.peft)  # QLoRA: the base loads straight into 4-bit
     model = parts.peft.apply(model, tokenizer)
     trainable, total = count_parameters(model)
+    log.info("%d torch thread(s)", use_threads(cfg.get("threads", "auto"), total))
+    log.debug("phase model %.3f", time.time())
     metrics: dict[str, Any] = {"params/trainable": trainable, "params/total": total}
     history = LossHistory()
     metrics |= train_stages(parts, model, tokenizer, history, record)
@@ -52,8 +65,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if not is_main_process():  # other ranks of a distributed run write nothing
         return metrics
     history.plot(parts.run_dir / "loss_curve.png")
+    from tuneforge.template.base import use_template
+
+    use_template(tokenizer, parts.stages[-1].build_template(tokenizer))  # saved: the prompt format trained on
     artefacts = parts.peft.save(model, tokenizer, parts.run_dir)
     write_json(parts.run_dir / "metrics.json", metrics)
+    from tuneforge.reports.model_card import write_model_cards
+
+    write_model_cards(parts.run_dir, artefacts)  # README.md from the run (PEFT's own card is empty)
     write_json(parts.run_dir / "loss_history.json", {"train": history.train, "val": history.val})
     from tuneforge.reports.run_summary import print_summary
 
@@ -83,6 +102,7 @@ def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any, re
             continue
         template = stage.build_template(tokenizer)  # once: before/after and during-training evaluation share it
         data = prepare_data(stage.data, tokenizer, template, stage.loss_mask, stage.settings, stage_dir)
+        log.debug("phase data %.3f", time.time())
         own = dict(data.metrics)
         evaluate = evaluation.enabled and data.eval_examples and is_main_process()
         if evaluate and evaluation.before and stage.index in (None, 0):
@@ -109,13 +129,16 @@ def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any, re
     return metrics
 
 
-def exact_match(model: Any, tokenizer: Any, template: Any, examples: list, parts: TrainParts) -> float:
+def exact_match(model: Any, tokenizer: Any, template: Any, examples: list, parts: TrainParts,
+                when: str = "after training") -> float:
     """Greedy exact match on `examples`, through the metric registry like every other metric."""
     from tuneforge.metrics.evaluate import evaluate
 
-    metric = parts.fit.eval.exact_match
+    metric, started = parts.fit.eval.exact_match, time.perf_counter()
     scores, _ = evaluate(model, tokenizer, template, examples, {"exact_match": metric}, parts.fit.eval.generation,
                          progress=True)
+    log.info("exact match %s: %.3f on %d held-out examples (%.1f s, batches of %d)", when, scores["exact_match"],
+             len(examples), time.perf_counter() - started, parts.fit.eval.generation.batch_size)
     return scores["exact_match"]
 
 
@@ -126,13 +149,13 @@ def exact_match_before(model: Any, tokenizer: Any, template: Any, examples: list
     cache = Path(stage_dir) / "eval_before.json"
     if parts.resume and cache.is_file():
         return json.loads(cache.read_text())["exact_match_before"]
-    value = exact_match(model, tokenizer, template, examples, parts)
+    value = exact_match(model, tokenizer, template, examples, parts, when="before training")
     write_json(cache, {"exact_match_before": value})
     return value
 
 
 #: What may change between a run and its resume: how long it runs, and what it logs and evaluates.
-RESUMABLE_CHANGES = ("resume", "trainer.max_steps", "trainer.max_epochs")
+RESUMABLE_CHANGES = ("resume", "trainer.max_steps", "trainer.max_epochs", "threads")
 #: Not part of a stage's settings (a finished stage stays valid when only these change).
 NOT_STAGE_SETTINGS = ("resume", "run_dir", "eval", "logger", "callbacks", "checkpoint", "optimized_metric")
 

@@ -1,16 +1,23 @@
 """Hydra glue: the search path (plugins' config dirs), running a primary config as an app, composing.
 
 `train`, `preview`, ... are Hydra apps over `conf/<command>.yaml`; `-m`, `--cfg job`, `--help` and
-`hydra.run.dir=...` work as in any Hydra app.
+`hydra.run.dir=...` work as in any Hydra app. `--config-dir DIR` adds a user config directory whose
+`<group>/<name>.yaml` files are options of the groups (`peft=my_lora` for DIR/peft/my_lora.yaml), for the
+apps and `validate` alike.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from tuneforge.config.paths import CONF_DIR
 
 _registered = False
+#: User config directories (`--config-dir`) added to the search path while checking and composing outside
+#: a Hydra app (inside one, Hydra adds them itself).
+_extra_dirs: list[Path] = []
 
 
 def register_search_path() -> None:
@@ -28,6 +35,8 @@ def register_search_path() -> None:
         def manipulate_search_path(self, search_path) -> None:  # noqa: ANN001 (hydra's type)
             for provider, path in plugin_config_dirs():
                 search_path.append(provider=f"tuneforge-plugin:{provider}", path=path)
+            for path in _extra_dirs:
+                search_path.append(provider="command-line", path=f"file://{path}")
 
     Plugins.instance().register(TuneforgePluginSearchPath)
     _registered = True
@@ -44,6 +53,85 @@ def plugin_config_dirs() -> list[tuple[str, str]]:
             path = plugin.config_dir if "://" in plugin.config_dir else f"file://{plugin.config_dir}"
             dirs.append((plugin.provider, path))
     return dirs
+
+
+#: Hydra's flags that take a value (`--cfg job`, `--config-dir DIR`); `--info` takes an optional one.
+_VALUE_FLAGS = ("--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--cfg", "-c",
+                "--package", "-p", "--experimental-rerun")
+_INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")
+
+
+def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(Hydra's flags with their values, the overrides) of a command line."""
+    flags: list[str] = []
+    overrides: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("-"):
+            overrides.append(arg)
+        else:
+            flags.append(arg)
+            info = arg in ("--info", "-i") and i + 1 < len(argv) and argv[i + 1] in _INFO_CHOICES
+            takes = arg in _VALUE_FLAGS or info
+            if takes and i + 1 < len(argv):
+                flags.append(argv[i + 1])
+                i += 1
+        i += 1
+    return flags, overrides
+
+
+def config_dirs(flags: list[str]) -> list[Path]:
+    """The `--config-dir DIR` / `-cd DIR` / `--config-dir=DIR` directories of Hydra's flags, checked: each must
+    exist, and a file in it must not be named as a built-in option of its group (the built-in would win)."""
+    from tuneforge.errors import TuneforgeError
+
+    dirs = []
+    for i, flag in enumerate(flags):
+        name, _, value = flag.partition("=")
+        if name not in ("--config-dir", "-cd"):
+            continue
+        value = value or (flags[i + 1] if i + 1 < len(flags) else "")
+        path = Path(value).expanduser().absolute()
+        if not value or not path.is_dir():
+            raise TuneforgeError(f"{name} {value}: no such directory (a user config directory holds "
+                                 "<group>/<name>.yaml files, e.g. DIR/peft/my_lora.yaml for peft=my_lora)")
+        for rel in _builtin_options():
+            file = path / rel
+            if file.is_file():
+                group = "/".join(rel.parts[:-1])
+                raise TuneforgeError(f"{file}: a built-in {group} option has this name and wins over it; "
+                                     f"rename it (e.g. {file.with_name('my_' + file.name)}) and select "
+                                     f"{group}=my_{file.stem}")
+        dirs.append(path)
+    return dirs
+
+
+def _builtin_options() -> list[Path]:
+    """`<group>/<option>.yaml` of every built-in option (recipes included), relative to conf/."""
+    import os
+
+    found = []
+    for folder, _, files in os.walk(CONF_DIR, followlinks=True):
+        rel = Path(folder).relative_to(CONF_DIR)
+        found += [rel / f for f in files if f.endswith(".yaml") and rel.parts]
+    return found
+
+
+@contextlib.contextmanager
+def extra_config_dirs(dirs: list[Path]) -> Iterator[None]:
+    """Compose (and list group options) with the user config directories `dirs` on the search path."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_search_path()
+    before = list(_extra_dirs)
+    _extra_dirs[:] = [*before, *dirs]
+    try:
+        yield
+    finally:
+        _extra_dirs[:] = before
+        if dirs:
+            GlobalHydra.instance().clear()  # its config loader holds the search path
 
 
 #: Groups selected with `optional` in the primary configs: Hydra skips a missing option without a word.
@@ -75,7 +163,7 @@ def check_group_overrides(argv: list[str]) -> None:
     from tuneforge.errors import TuneforgeError
 
     try:
-        overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
+        overrides = OverridesParser.create().parse_overrides(split_argv(argv)[1])
     except Exception:  # a syntax error: Hydra reports it clearly itself
         return
     groups = {p.name for p in CONF_DIR.iterdir() if p.is_dir() and not p.name.startswith("_")}
@@ -108,15 +196,31 @@ def check_hydra_targets(command: str, argv: list[str]) -> None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     from tuneforge.config.targets import check_targets
+    from tuneforge.errors import TuneforgeError
 
+    flags, overrides = split_argv(argv)
     try:
-        parsed = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
+        parsed = OverridesParser.create().parse_overrides(overrides)
         cfg = compose(command, [o.input_line for o in parsed if not o.is_sweep_override()],
                       return_hydra_config=True)
-    except Exception:  # noqa: BLE001 (Hydra's own errors come, clearer, from the app itself)
+    except Exception as err:  # noqa: BLE001 (Hydra's own errors come, clearer, from the app itself)
+        friendly = friendly_compose_error(err)
+        if friendly:
+            raise TuneforgeError(friendly) from None
         return
     check_targets(cfg.hydra, "hydra")
-    check_writable(cfg, multirun=any(a in ("-m", "--multirun") for a in argv))
+    check_writable(cfg, multirun=any(a in ("-m", "--multirun") for a in flags))
+
+
+def friendly_compose_error(err: Exception) -> str | None:
+    """One line naming the fix for the composition errors a user is likeliest to meet (a data key given without
+    a data option that has it: `data.path=x.json` on the built-in `rules` data); None for the others."""
+    import re
+
+    from tuneforge.config.issues import missing_data_option
+
+    found = re.search(r"Could not override '(data\.[\w.]+)'.*?use \+data\.[\w.]+=(.*)$", str(err), re.S)
+    return missing_data_option(found.group(1), found.group(2).strip()) if found else None
 
 
 def check_writable(cfg: Any, multirun: bool) -> None:
@@ -143,12 +247,13 @@ def run_app(command: str, task: Callable[[Any], Any], argv: list[str]) -> None:
 
     from tuneforge.secrets import hide_secret_overrides
 
-    check_group_overrides(argv)
     register_search_path()
-    if not (CONF_DIR / f"{command}.yaml").exists():
-        raise SystemExit(f"tuneforge: no config {CONF_DIR / (command + '.yaml')}")
-    argv = hide_secret_overrides(argv)  # Hydra's files and loggers' records see ${oc.env:...}, not the secret
-    check_hydra_targets(command, argv)
+    with extra_config_dirs(config_dirs(split_argv(argv)[0])):  # Hydra's app adds them itself later
+        check_group_overrides(argv)
+        if not (CONF_DIR / f"{command}.yaml").exists():
+            raise SystemExit(f"tuneforge: no config {CONF_DIR / (command + '.yaml')}")
+        argv = hide_secret_overrides(argv)  # Hydra's files and loggers' records see ${oc.env:...}, not the secret
+        check_hydra_targets(command, argv)
     sys.argv = [f"tuneforge-{command}", *argv]  # each primary config sets its hydra.job.name
     app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=command)(task)
     app()

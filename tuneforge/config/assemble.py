@@ -131,6 +131,19 @@ def _eval_settings(node: dict[str, Any], issues: Issues) -> EvalSettings:
     return settings
 
 
+def padding_free_check(model: Any, peft_name: Any, stages: list[Stage], issues: Issues) -> None:
+    """`data.packing=padding_free` where the examples could not be isolated: one issue, before any work
+    (the module refuses it again at run time, for methods a plugin adds)."""
+    from tuneforge.render.collate import padding_free_problem
+
+    if not any(getattr(s.settings, "packing", None) == "padding_free" for s in stages):
+        return
+    problem = padding_free_problem(getattr(model, "attn_implementation", None) or "sdpa",
+                                   peft_name in ("prefix", "prompt", "ptuning", "ptuning_free"))
+    if problem:
+        issues.add("data.packing", problem)
+
+
 def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
     c, issues = plain(cfg, cli), Issues()
     model, peft = issues.build("model", c.get("model"), "model"), issues.build("peft", c.get("peft"), "peft")
@@ -144,6 +157,7 @@ def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
     if getattr(model, "gradient_checkpointing", False) and (c.get("peft") or {}).get("name") == "prefix":
         issues.add("model.gradient_checkpointing", "prefix tuning does not work with activation checkpointing "
                                                    "(a recomputed layer would lose the prefix): turn one off")
+    padding_free_check(model, (c.get("peft") or {}).get("name"), [top, *stages], issues)
     for place in ("trainer", "optimizer"):
         check_target_keys(c.get(place), place, issues)
     for place in ("callbacks", "logger"):

@@ -2,6 +2,7 @@
 (the builder and its loader settings; a key that moved out of it)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tuneforge.binding import bind, bind_settings
@@ -80,3 +81,17 @@ def data_parts(node: dict[str, Any], path: str, issues: Issues) -> tuple[Any, Lo
         or LoaderSettings()
     builder = issues.build("data_builder", {k: v for k, v in node.items() if k not in LOADER_KEYS}, path)
     return builder, loader
+
+
+#: The data options that read records, by what the records hold (the fix named when a data key is given alone).
+DATA_OPTIONS = ("data=alpaca (instruction / input / output records), data=dialogue (messages or ShareGPT "
+                "conversations), data=nlp_task (labelled rows), data=pretrain_text (raw text)")
+
+
+def missing_data_option(key: str, value: str) -> str:
+    """The one-line fix for `data.path=x.json` (or another data key) given while the selected data option has no
+    such key, typically the built-in `rules` data: Hydra would say "Key 'path' is not in struct"."""
+    example = "dialogue" if re.search(r"chat|dialog|conversation|messages", value, re.I) else "alpaca"
+    return (f"{key}={value}: the selected data option has no key {key.split('.', 1)[1]!r} (the default "
+            f"data=rules and data=json_extract are built in and read no file); choose the format of your records first: {DATA_OPTIONS}, "
+            f"e.g. data={example} {key}={value}")

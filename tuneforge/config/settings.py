@@ -15,7 +15,8 @@ from tuneforge.config.issues import Issues
 #: Top-level keys of each primary config (conf/<command>.yaml); anything else (`+foo.bar=1`) is a typo.
 ROOT_KEYS = {
     "train": ("seed", "run_dir", "optimized_metric", "model", "data", "template", "loss_mask", "peft", "optimizer",
-              "scheduler", "trainer", "logger", "callbacks", "stages", "checkpoint", "resume", "eval"),
+              "scheduler", "trainer", "logger", "callbacks", "stages", "checkpoint", "resume", "eval",
+              "threads"),
     "preview": ("seed", "run_dir", "model", "data", "template", "loss_mask", "preview"),
     "eval": ("seed", "run_dir", "run", "adapter", "split", "limit", "model", "data", "template", "metrics",
              "generation"),
@@ -42,7 +43,7 @@ def check_root(c: dict[str, Any], command: str, issues: Issues) -> None:
 
 def check_target_keys(node: Any, path: str, issues: Issues) -> None:
     """The keys of a `_target_` node against the signature of what it builds (the allow-list checked the
-    target itself before)."""
+    target itself before), then its values through the target's own `config_issues(**kwargs)` if it has one."""
     from hydra._internal.utils import _locate
 
     from tuneforge.binding import check_arguments
@@ -56,9 +57,14 @@ def check_target_keys(node: Any, path: str, issues: Issues) -> None:
         return
     place = path.split(".")[0]
     try:
-        check_arguments(obj, node, path, node["_target_"], objects=PASSED_BY_FIT.get(place, ()))
+        kwargs = check_arguments(obj, node, path, node["_target_"], objects=PASSED_BY_FIT.get(place, ()))
     except ConfigError as err:
         issues.items += err.issues
+        return
+    values = getattr(obj, "config_issues", None)  # a target's own value checks (e.g. NEFTune's alpha >= 0)
+    if callable(values):
+        for key, message in values(**kwargs).items():
+            issues.add(f"{path}.{key}", message)
 
 
 def _positive(value: Any) -> bool:

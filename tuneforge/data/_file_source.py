@@ -13,16 +13,19 @@ from typing import Any
 
 from tuneforge.errors import ConfigError, ConfigIssue, TuneforgeError
 from tuneforge.data.example import Example
-from tuneforge.data._records import FORMATS, RecordError, RejectLog, hf_splits, read_records
+from tuneforge.data._records import (FORMATS, RecordError, RejectLog, check_readable, detect_format, hf_rows,
+                                     hf_source, read_records)
 from tuneforge.data.base import Splits
 
 
 @dataclass
 class FileSource:
-    """Common keys: `path` (the data file; `data.path=FILE`), `val_path` / `test_path` (splits in their
-    own files), else `val_fraction` / `test_fraction` of the records are held out (seeded); `format`
-    (auto by extension), `max_records` (keep at most this many usable records per file), `streaming`
-    (hf datasets), `strict` (stop at the first malformed record with `file:line: reason`)."""
+    """Common keys: `path` (the data file, a dataset directory or a hub dataset id; `data.path=FILE`),
+    `val_path` / `test_path` (splits in their own files), else `val_fraction` / `test_fraction` of the
+    records are held out (seeded); `format` (auto by extension), `max_records` (keep at most this many
+    usable records per file), `streaming` (hf datasets), `strict` (stop at the first malformed record with
+    `file:line: reason`); for datasets, `subset` (the config name) and `split` (the one split read, as the
+    training data); `columns` (field the builder reads -> column of the data, e.g. {messages: dialog})."""
 
     path: str
     val_path: str | None = None
@@ -34,7 +37,11 @@ class FileSource:
     streaming: bool = False
     strict: bool = False
     seed: int = 0
+    subset: str | None = None
+    split: str | None = None
+    columns: dict[str, str] | None = None
     report: RejectLog = field(init=False, repr=False, default_factory=RejectLog)
+    _fields_seen: list[str] = field(init=False, repr=False, default_factory=list)  # of a record missing one
 
     def __post_init__(self) -> None:
         issues = []
@@ -45,6 +52,9 @@ class FileSource:
             issues.append(ConfigIssue("data.val_fraction", "val_fraction + test_fraction must be < 1"))
         if self.format not in FORMATS:
             issues.append(ConfigIssue("data.format", f"expected one of {FORMATS}, got {self.format!r}"))
+        for field_name, column in (self.columns or {}).items():
+            if not isinstance(column, str) or not column:
+                issues.append(ConfigIssue(f"data.columns.{field_name}", f"expected a column name, got {column!r}"))
         if issues:
             raise ConfigError(issues)
         self.report = RejectLog(strict=self.strict)
@@ -57,30 +67,68 @@ class FileSource:
         return items
 
     # ------------------------------------------------------------------ building
-    def _read(self, path: str, split: str | None = None) -> list[tuple[str, int, Any]]:
-        file = Path(path).expanduser()
-        kept, read_before = [], self.report.read
-        for line, record in read_records(file, self.format, self.report, streaming=self.streaming,
-                                         hf_split=split):
+    def _parse(self, record: Any) -> Any:
+        """`parse` after renaming the mapped columns (`columns`: field -> column)."""
+        if self.columns and isinstance(record, dict):
+            record = dict(record)
+            for name, column in self.columns.items():
+                if column in record:
+                    record[name] = record.pop(column)
             try:
-                kept.append((str(file), line, self.parse(record)))
+                return self.parse(record)
             except RecordError as err:
-                self.report.reject(str(file), line, err)
+                raise RecordError(err.kind, f"{err} (data.columns: {dict(self.columns)})") from None
+        return self.parse(record)
+
+    def _keep(self, file: str, rows: Any) -> list[tuple[str, int, Any]]:
+        kept = []
+        for line, record in rows:
+            try:
+                kept.append((file, line, self._parse(record)))
+            except RecordError as err:
+                self.report.reject(file, line, err)
+                if err.kind == "missing_field" and isinstance(record, dict) and not self._fields_seen:
+                    self._fields_seen = [str(k) for k in record][:12]
             if self.max_records is not None and len(kept) >= self.max_records:
                 break
-        if self.report.read == read_before and split in (None, "train"):
+        return kept
+
+    def _read(self, path: str) -> list[tuple[str, int, Any]]:
+        file, read_before = Path(path).expanduser(), self.report.read
+        kept = self._keep(str(file), read_records(file, self.format, self.report, streaming=self.streaming,
+                                                  subset=self.subset))
+        if self.report.read == read_before:
             raise TuneforgeError(f"data file {file} is empty (no records)")
         return kept
+
+    def _read_dataset(self, source: Path) -> dict[str, list[tuple[str, int, Any]]]:
+        """Each split of a dataset (a hub id, a dataset directory); row numbers count within a split."""
+        splits = hf_source(source, self.subset, self.split, self.streaming)
+        if "train" not in splits:
+            found = ", ".join(splits) or "none that tuneforge reads (train, validation, test)"
+            raise TuneforgeError(f"data.path={self.path} has no train split (it has {found}); name the one to "
+                                 "train on with data.split=NAME")
+        raw = {}
+        for name, dataset in splits.items():
+            label = str(source) if len(splits) == 1 else f"{source}[{name}]"
+            raw[name] = self._keep(label, hf_rows(dataset, self.report))
+        if self.report.read == 0:
+            raise TuneforgeError(f"data file {source} is empty (no records)")
+        return raw
 
     def build(self) -> Splits:
         if not self.path or self.path == "???":
             raise TuneforgeError("data.path is not set: give the data file, e.g. data.path=train.jsonl")
-        self.report = RejectLog(strict=self.strict)
-        split_names = hf_splits(Path(self.path).expanduser(), self.format)
-        if split_names:
-            raw = {s: self._read(self.path, s) for s in split_names}
-            raw.setdefault("train", [])
+        self.report, self._fields_seen = RejectLog(strict=self.strict), []
+        source = Path(self.path).expanduser()
+        check_readable(source)
+        if detect_format(source, self.format) == "hf":
+            raw = self._read_dataset(source)
         else:
+            if self.subset or self.split:
+                key = "subset" if self.subset else "split"
+                raise ConfigError(ConfigIssue(f"data.{key}", f"{self.path} is a single file: data.{key} applies "
+                                                            "to datasets (a hub id or a dataset directory)"))
             raw = {"train": self._read(self.path)}
         for split, extra in (("val", self.val_path), ("test", self.test_path)):
             if extra:
@@ -88,6 +136,9 @@ class FileSource:
         if not raw["train"]:
             first = self.report.rejects[0] if self.report.rejects else None
             why = f"; first: {first['file']}:{first['line']}: {first['reason']}" if first else ""
+            if self._fields_seen:
+                why += (f"; its fields: {', '.join(self._fields_seen)}: map one with data.columns="
+                        "{FIELD: COLUMN}")
             raise TuneforgeError(f"no usable records in {self.path} ({len(self.report.rejects)} "
                                  f"rejected{why})")
         rng = random.Random(self.seed)

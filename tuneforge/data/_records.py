@@ -3,18 +3,21 @@
 Formats (by extension, or `format=`): `jsonl` (one object a line), `json` (an array of objects, or
 an object holding one under `data` / `train` ...), `csv` / `tsv` (a header row), `parquet`, `txt`
 (documents separated by blank lines, as {"text": ...}), and `hf`: anything `datasets.load_dataset`
-reads from a local path (a directory of data files, a saved dataset, a loading script), optionally
-streamed. For parquet and hf records, `line` is the 1-based row number.
+reads (a hub dataset id, a local dataset repository: data files with a README.md `configs:` list, a
+directory of data files) or a dataset saved with `save_to_disk`, with a subset (config name) and a split,
+optionally streamed. For parquet and hf records, `line` is the 1-based row number.
 """
 from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from tuneforge.errors import TuneforgeError
+from tuneforge.data._hub import looks_like_hub_id, unreachable_reason
 
 FORMATS = ("auto", "jsonl", "json", "csv", "tsv", "parquet", "txt", "hf")
 _BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
@@ -56,12 +59,19 @@ def detect_format(path: Path, fmt: str = "auto") -> str:
         if fmt not in FORMATS:
             raise TuneforgeError(f"unknown data format {fmt!r}; known: {', '.join(FORMATS)}")
         return fmt
-    if path.is_dir():
+    if path.is_dir() or is_hub_id(path):
         return "hf"
     return _BY_SUFFIX.get(path.suffix.lower(), "hf")
 
 
+def is_hub_id(path: Path | str) -> bool:
+    """A hub dataset id (`namespace/name`) rather than a local path: nothing there and it reads as one."""
+    return not Path(path).expanduser().exists() and looks_like_hub_id(str(path))
+
+
 def check_readable(path: Path) -> None:
+    if is_hub_id(path):
+        return
     if not path.exists():
         raise TuneforgeError(f"data file {path} does not exist")
     if not (path.is_file() or path.is_dir()):  # a device, a FIFO, a socket: no end to read towards
@@ -76,8 +86,10 @@ def check_readable(path: Path) -> None:
 
 
 def read_records(path: Path, fmt: str, log: RejectLog, *, streaming: bool = False,
-                 hf_split: str | None = None) -> Iterator[tuple[int, Any]]:
-    """Yield (line, record) for each record of `path`; unparseable records go to `log`."""
+                 hf_split: str | None = None, subset: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Yield (line, record) for each record of `path`; unparseable records go to `log`. For a dataset
+    (`hf`), the records of its split `hf_split` (tuneforge's name: train / val / test) or, for a
+    dataset without splits, all of them."""
     check_readable(path)
     fmt = detect_format(path, fmt)
     reader = {"jsonl": _jsonl, "json": _json, "csv": _csv, "tsv": _csv, "parquet": _parquet,
@@ -87,15 +99,8 @@ def read_records(path: Path, fmt: str, log: RejectLog, *, streaming: bool = Fals
     elif reader is not None:
         yield from reader(path, log)
     else:
-        yield from _hf(path, hf_split or "train", streaming, log)
-
-
-def hf_splits(path: Path, fmt: str) -> list[str]:
-    """The splits (train / val / test) a `datasets`-readable path holds; [] for single files."""
-    if detect_format(path, fmt) != "hf":
-        return []
-    dataset = _load_hf(path, streaming=True)
-    return [HF_SPLITS[s] for s in getattr(dataset, "keys", lambda: [])() if s in HF_SPLITS]
+        splits = hf_source(path, subset, None, streaming)
+        yield from hf_rows(splits.get(hf_split or "train", []), log)
 
 
 def _jsonl(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
@@ -218,27 +223,64 @@ def _parquet(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:
             yield row, record
 
 
-def _load_hf(path: Path, streaming: bool) -> Any:
-    import datasets
-
-    try:
-        if path.is_dir() and ((path / "dataset_dict.json").exists() or (path / "state.json").exists()):
-            return datasets.load_from_disk(str(path))
-        return datasets.load_dataset(str(path), streaming=streaming)
-    except Exception as err:
-        raise TuneforgeError(f"datasets could not read {path}: {err}") from None
+def hf_source(path: Path, subset: str | None, split: str | None, streaming: bool) -> dict[str, Any]:
+    """A dataset's splits by tuneforge's name (train / val / test; other split names are not read). With
+    `split` (datasets' syntax: `train`, `train[:1000]`, `train+validation`), that split alone, as "train"."""
+    dataset = _load_hf(path, subset, split, streaming)
+    if split is not None or not hasattr(dataset, "keys"):  # one split asked for, or a Dataset without splits
+        return {"train": dataset}
+    return {HF_SPLITS[k]: dataset[k] for k in dataset.keys() if k in HF_SPLITS}
 
 
-def _hf(path: Path, split: str, streaming: bool, log: RejectLog) -> Iterator[tuple[int, Any]]:
-    dataset = _load_hf(path, streaming)
-    if hasattr(dataset, "keys"):  # a DatasetDict: pick the split
-        names = {HF_SPLITS.get(k, k): k for k in dataset.keys()}
-        if split not in names:
-            return
-        dataset = dataset[names[split]]
+def hf_rows(dataset: Any, log: RejectLog) -> Iterator[tuple[int, Any]]:
     for row, record in enumerate(dataset, start=1):
         log.read += 1
         yield row, dict(record)
+
+
+def _load_hf(path: Path, subset: str | None = None, split: str | None = None, streaming: bool = False) -> Any:
+    import datasets
+
+    where = f"data.path={path}"
+    if is_hub_id(path):
+        reason = unreachable_reason()
+        if reason and not reason.startswith("HF_"):  # no network: the libraries would retry for long
+            raise TuneforgeError(f"{where}: no such local path, and the hub cannot be reached for a dataset of "
+                                 f"that id ({reason}): give a local copy (data.path=DIR), or set HF_HUB_OFFLINE=1 "
+                                 "to use the cached copy")
+    else:
+        reason = None
+    try:
+        if path.is_dir() and ((path / "dataset_dict.json").exists() or (path / "state.json").exists()):
+            if subset is not None:
+                raise TuneforgeError(f"{where} is a dataset saved with save_to_disk: it has no subsets "
+                                     f"(remove data.subset={subset})")
+            loaded = datasets.load_from_disk(str(path))
+            return loaded[split] if split is not None and hasattr(loaded, "keys") else loaded
+        return datasets.load_dataset(str(path), name=subset, split=split, streaming=streaming)
+    except TuneforgeError:
+        raise
+    except ConnectionError:  # offline (HF_HUB_OFFLINE=1) and not in the cache
+        raise TuneforgeError(f"{where}: no such local path, and no hub dataset of that id in the local cache "
+                             f"({reason or 'offline'}): download it where there is network (`hf download {path} "
+                             "--repo-type dataset --local-dir DIR`) and give data.path=DIR") from None
+    except Exception as err:
+        raise TuneforgeError(_load_error(where, subset, split, err)) from None
+
+
+def _load_error(where: str, subset: str | None, split: str | None, err: Exception) -> str:
+    """datasets' error as one line naming the key to change."""
+    text = " ".join(str(err).split())
+    if "Config name is missing" in text or "BuilderConfig" in text and "not found" in text:
+        choices = re.search(r"\[([^\]]*)\]", text)
+        named = f" ({choices.group(1)})" if choices else ""
+        given = f"data.subset={subset} is not one of its subsets" if subset else "it has several subsets"
+        return f"{where}: {given}{named}; choose one with data.subset=NAME"
+    if "Unknown split" in text or "Bad split" in text:
+        return f"{where}: data.split={split}: {text}"
+    if type(err).__name__ in ("DatasetNotFoundError", "FileNotFoundError", "EmptyDatasetError"):
+        return f"{where}: no such dataset (a local path, or a hub id namespace/name): {text}"
+    return f"datasets could not read {where.split('=', 1)[1]}: {text}"
 
 
 def require_str(record: Any, key: str, *, allow_empty: bool = False, optional: bool = False) -> str:

@@ -28,9 +28,17 @@ class LoaderSettings:
     truncation: Literal["truncate", "drop"] = "truncate"
     num_workers: int = 0
     shuffle: bool = True
-    packing: bool = False  # several examples per row, no attention across them (docs/performance.md)
+    # several examples per row, no attention across them (docs/performance.md); padding_free: the batch in
+    # one row isolated by its position ids alone (flash_attention_2's varlen path)
+    packing: bool | Literal["padding_free"] = False
     pack_length: int = 512  # tokens per packed row (a longer example gets a row of its own)
     group_by_length: bool = False  # batches of similar lengths (sorted within seeded mega-batches)
+    # data preparation (tuneforge/render/parallel.py, cache.py): processes that encode; prepared data cached by
+    # content hash (data files, tokenizer, template, mask, settings, code) in cache_dir (null: $TUNEFORGE_DATA_CACHE
+    # or ~/.cache/tuneforge/data)
+    num_proc: int = 1
+    cache: bool = True
+    cache_dir: str | None = None
 
 
 LOADER_KEYS = frozenset(f.name for f in fields(LoaderSettings))

@@ -1,5 +1,5 @@
-"""Labelled NLP data (classification, NLI, QA, ...) formatted as instructions (the seed's "formatting
-existing datasets", as in FLAN): each row gets a task description from one of several templates, an
+"""Labelled NLP data (classification, NLI, QA, ...) formatted as instructions (existing datasets
+reformatted, as in FLAN): each row gets a task description from one of several templates, an
 optional option list and optional few-shot exemplars from the training split."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Raw text (pretraining data) as examples whose every token is trained, to mix into instruction
-tuning as a regulariser (the seed's "combine with pretraining data")."""
+tuning as a regulariser (instruction data combined with pretraining data)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

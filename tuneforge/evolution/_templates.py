@@ -1,4 +1,4 @@
-"""Evol-Instruct's prompt templates, as in the seed lecture (WizardLM, Xu et al. 2023)."""
+"""Evol-Instruct's prompt templates (WizardLM, Xu et al. 2023)."""
 from __future__ import annotations
 
 DEPTH = """I want you act as a Prompt Rewriter.

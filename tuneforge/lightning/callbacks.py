@@ -1,14 +1,20 @@
-"""Callbacks every run gets: the loss history (for metrics.json and the loss-curve PNG) and the
-progress bar (rich on a terminal, plain and infrequent otherwise)."""
+"""Callbacks every run gets: the loss history (for metrics.json and the loss-curve PNG), what the loggers
+record besides the loss (learning rate, gradient norm, the run's config as hyper-parameters), run statistics
+and the progress bar (rich on a terminal, plain and infrequent otherwise)."""
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
 
+from tuneforge.quiet import quiet
 from tuneforge.registry import config_factory
+
+quiet()  # Lightning is imported: its log lines go to the app's handlers once, its adverts are dropped
+log = logging.getLogger("tuneforge.fit")
 
 
 class LossHistory(pl.Callback):
@@ -49,6 +55,45 @@ class LossHistory(pl.Callback):
         fig.savefig(path, dpi=100)
         plt.close(fig)
         return path
+
+
+class TrainingSignals(pl.Callback):
+    """What the loggers record besides the loss: `train/lr` (the first parameter group's learning rate;
+    `train/lr_<i>` for groups whose rate differs, e.g. LoRA+) and `train/grad_norm` (the total L2 norm of the
+    trainable gradients before clipping) at every optimizer step, written every `trainer.log_every_n_steps`
+    like train/loss; and, when the fit starts, the run's redacted resolved config (`<run_dir>/config.yaml`)
+    as the loggers' hyper-parameters (TensorBoard hparams, the W&B run config, MLflow params plus the file
+    as an MLflow artifact)."""
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.loggers or trainer.global_rank != 0:
+            return
+        file = Path(trainer.default_root_dir) / "config.yaml"
+        if not file.is_file():
+            log.warning("no %s: the loggers get no hyper-parameters", file)
+            return
+        import yaml
+        from lightning.pytorch.loggers import MLFlowLogger  # mlflow itself is imported only when one is used
+
+        params = yaml.safe_load(file.read_text()) or {}
+        for logger in trainer.loggers:
+            logger.log_hyperparams(params)
+            if isinstance(logger, MLFlowLogger):  # its params are cut at 250 characters: the whole file too
+                logger.experiment.log_artifact(logger.run_id, str(file))
+
+    def on_before_optimizer_step(self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any) -> None:
+        import torch
+
+        grads = [p.grad.detach() for p in pl_module.parameters() if p.grad is not None]
+        if grads:
+            norms = [torch.linalg.vector_norm(g, 2.0, dtype=torch.float32) for g in grads]
+            norm = torch.linalg.vector_norm(torch.stack(norms))
+            pl_module.log("train/grad_norm", norm, on_step=True, on_epoch=False)
+        groups = optimizer.param_groups
+        pl_module.log("train/lr", float(groups[0]["lr"]), on_step=True, on_epoch=False)
+        for i, group in enumerate(groups[1:], 1):
+            if group["lr"] != groups[0]["lr"]:
+                pl_module.log(f"train/lr_{i}", float(group["lr"]), on_step=True, on_epoch=False)
 
 
 @config_factory("callbacks")

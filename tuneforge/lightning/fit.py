@@ -52,6 +52,31 @@ class FitSettings:
     eval: EvalSettings = field(default_factory=EvalSettings)
 
 
+#: Below this many parameters `threads: auto` trains on one thread: each operation is too small to split, and on
+#: a shared machine a second OpenMP thread that waits for a busy core multiplied the step time by 10 (tiny model,
+#: 2 cores under load: 5.8 s a step on 2 threads, 0.6 s on 1).
+ONE_THREAD_BELOW = 10_000_000
+
+
+def threads_issue(value: Any) -> str | None:
+    """What is wrong with a `threads` setting (`auto` or a count >= 1), or None."""
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return None
+    return f"expected auto or a number of threads >= 1, got {value!r}"
+
+
+def use_threads(value: Any, num_parameters: int) -> int:
+    """Set torch's intra-op threads for training and evaluation (`threads: auto`: one for a model under
+    `ONE_THREAD_BELOW` parameters, torch's default otherwise); returns the count in use."""
+    import torch
+
+    if value == "auto":
+        value = 1 if num_parameters < ONE_THREAD_BELOW else torch.get_num_threads()
+    if value != torch.get_num_threads():
+        torch.set_num_threads(int(value))
+    return torch.get_num_threads()
+
+
 def generation_eval(settings: EvalSettings, data: Any, tokenizer: Any, template: Any, best_path: Path) -> Any:
     """The during-training evaluation callback that `eval.every_n_steps` asks for."""
     from tuneforge.lightning.eval_callback import GenerationEval
@@ -69,10 +94,11 @@ def fit(stage: Any, model: Any, tokenizer: Any, template: Any, data: Any, peft_c
     from hydra.utils import instantiate
 
     from tuneforge.errors import TuneforgeError
-    from tuneforge.lightning.callbacks import LossHistory, RunStats
+    from tuneforge.lightning.callbacks import LossHistory, RunStats, TrainingSignals
     from tuneforge.lightning.distributed import end_distributed, install_launcher_patch
     from tuneforge.lightning.loaders import make_loader
     from tuneforge.lightning.module import SFTModule
+    from tuneforge.lightning.precision import resolve_precision
     from tuneforge.lightning.resume import (AtomicCheckpointIO, LoaderPosition, PeriodicCheckpoint, RNGState,
                                             StopOnSignal)
 
@@ -82,7 +108,7 @@ def fit(stage: Any, model: Any, tokenizer: Any, template: Any, data: Any, peft_c
     loader, pad = stage.settings, tokenizer.pad_token_id
     position = LoaderPosition()  # gets the loader once the trainer says which rank this is
     # The method's own callbacks (e.g. AdaLoRA's allocator) run before the checkpoint is taken.
-    callbacks = [stage_history, RunStats(), RNGState(), position, *peft_callbacks]
+    callbacks = [stage_history, RunStats(), TrainingSignals(), RNGState(), position, *peft_callbacks]
     if settings.eval.every_n_steps:
         callbacks.append(generation_eval(settings.eval, data, tokenizer, template, ckpt_dir / "best.ckpt"))
     if settings.checkpoint:  # after the evaluation, so the checkpoint holds its result
@@ -93,8 +119,9 @@ def fit(stage: Any, model: Any, tokenizer: Any, template: Any, data: Any, peft_c
     if stage.max_steps is not None or stage.max_epochs is not None:
         length = {"max_steps": stage.max_steps or -1, "max_epochs": stage.max_epochs or -1}
     install_launcher_patch()  # a `ddp` rank runs this job's overrides only, also inside a multirun
-    trainer: pl.Trainer = instantiate(settings.trainer, callbacks=callbacks, logger=loggers or False,
-                                      plugins=[AtomicCheckpointIO()], **length)
+    precision = resolve_precision(settings.trainer.get("precision"), settings.trainer.get("accelerator", "auto"))
+    trainer: pl.Trainer = instantiate({**settings.trainer, "precision": precision}, callbacks=callbacks,
+                                      logger=loggers or False, plugins=[AtomicCheckpointIO()], **length)
     train_loader = position.loader = make_loader(data.encoded["train"], loader, pad, train=True, seed=settings.seed,
                                                  num_replicas=trainer.world_size, rank=trainer.global_rank)
     lr = {"lr": stage.lr} if stage.lr is not None else {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterator
 
 from tuneforge.data.base import LoaderSettings
-from tuneforge.render.collate import Collator, PackingCollator
+from tuneforge.render.collate import make_collator
 from tuneforge.render.encode import Encoded
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def make_loader(encoded: list[Encoded], settings: LoaderSettings, pad_token_id: 
         from tuneforge.lightning.shard import ShardSampler
 
         sampler = ShardSampler(sampler or SequentialSampler(encoded), num_replicas, rank)
-    collate = PackingCollator(pad_token_id, settings.pack_length) if settings.packing else Collator(pad_token_id)
+    collate = make_collator(settings.packing, pad_token_id, settings.pack_length)
     return ResumableDataLoader(
         encoded, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=collate,
         num_workers=settings.num_workers, generator=torch.Generator().manual_seed(seed + 1))

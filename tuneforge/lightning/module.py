@@ -2,6 +2,8 @@
 an optimizer built from config and a scheduler component."""
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any, Callable
 
 import lightning.pytorch as pl
@@ -11,6 +13,7 @@ from tuneforge.scheduler.base import Scheduler, lambda_lr
 from tuneforge.render.collate import packed_attention_mask
 from tuneforge.render.encode import IGNORE_INDEX
 
+log = logging.getLogger("tuneforge.fit")
 NO_DECAY_HINTS = ("bias", "norm", "ln_", "layernorm")
 # Architectures whose logits are exactly lm_head(last hidden state) (no scaling, no soft-capping).
 FUSED_MODEL_TYPES = frozenset({"llama", "mistral", "qwen2", "qwen3"})
@@ -21,15 +24,24 @@ CHUNK_ELEMENTS = 1 << 24  # logits computed at once by the fused loss (64 MB of 
 
 
 def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Trainable parameters in two groups: weight decay on matrices, none on biases and norms."""
-    decay, no_decay = [], []
+    """Trainable parameters in two groups: weight decay on matrices, none on biases and norms. Parameters that
+    the PEFT method gives a learning-rate multiplier (`model.tuneforge_lr_scales`: LoRA+'s B matrices) form
+    groups of their own with `lr_scale`, applied to the optimizer's learning rate by `configure_optimizers`."""
+    scales = getattr(model, "tuneforge_lr_scales", None) or {}
+    decay, no_decay, scaled = [], [], {}
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
         lowered = name.lower()
-        (no_decay if p.ndim < 2 or any(h in lowered for h in NO_DECAY_HINTS) else decay).append(p)
+        plain = p.ndim < 2 or any(h in lowered for h in NO_DECAY_HINTS)
+        if name in scales:
+            scaled.setdefault((scales[name], plain), []).append(p)
+            continue
+        (no_decay if plain else decay).append(p)
     groups = [{"params": decay, "weight_decay": weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
+    groups += [{"params": params, "weight_decay": 0.0 if plain else weight_decay, "lr_scale": scale}
+               for (scale, plain), params in scaled.items()]
     return [g for g in groups if g["params"]]
 
 
@@ -57,11 +69,11 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 g[torch.arange(len(t), device=g.device), t] -= 1.0
                 if need_b:
                     grad_b += g.sum(0)
+                if need_w:  # in place, in fp32: no (vocab, hidden) product per chunk beside the accumulator
+                    grad_w.addmm_(g.t(), h.float())
                 g = g.to(h.dtype)
                 if need_h:
                     grad_h[start:start + chunk] = g @ weight
-                if need_w:
-                    grad_w += (g.t() @ h).float()
         ctx.save_for_backward(grad_h, grad_w, grad_b)
         ctx.dtypes = (weight.dtype, None if bias is None else bias.dtype)
         return total
@@ -70,9 +82,11 @@ class _LinearCrossEntropy(torch.autograd.Function):
     def backward(ctx: Any, grad_total: torch.Tensor) -> tuple:
         grad_h, grad_w, grad_b = ctx.saved_tensors
         w_dtype, b_dtype = ctx.dtypes
-        return (None if grad_h is None else grad_h * grad_total.to(grad_h.dtype),
-                None if grad_w is None else (grad_w * grad_total).to(w_dtype),
-                None if grad_b is None else (grad_b * grad_total).to(b_dtype), None, None)
+        # Scaled in place (the loss is the graph's end, backward runs once): a trained head's gradient
+        # (vocab x hidden, fp32) is not copied again; grad_total is 1 / trained tokens from the mean.
+        return (None if grad_h is None else grad_h.mul_(grad_total.to(grad_h.dtype)),
+                None if grad_w is None else grad_w.mul_(grad_total).to(w_dtype),
+                None if grad_b is None else grad_b.mul_(grad_total).to(b_dtype), None, None)
 
 
 def linear_cross_entropy(hidden: torch.Tensor, head: torch.nn.Linear, labels: torch.Tensor) -> torch.Tensor:
@@ -116,6 +130,20 @@ def is_prompt_learning(model: torch.nn.Module) -> bool:
         getattr(c, "is_prompt_learning", False) for c in configs.values())
 
 
+def padding_free_inputs(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Input ids and restarting position ids, no attention mask (the forward must not use a cache); refused
+    with a clear error where transformers cannot isolate the examples from the position ids."""
+    from tuneforge.errors import TuneforgeError
+    from tuneforge.render.collate import padding_free_problem
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    problem = padding_free_problem(getattr(getattr(base, "config", None), "_attn_implementation", None),
+                                   is_prompt_learning(model))
+    if problem:
+        raise TuneforgeError(f"data.packing=padding_free: {problem}")
+    return {"input_ids": batch["input_ids"], "position_ids": batch["position_ids"]}
+
+
 class SFTModule(pl.LightningModule):
     """Supervised fine-tuning: the causal-LM loss on the masked labels (mean over trained tokens).
 
@@ -140,6 +168,8 @@ class SFTModule(pl.LightningModule):
 
     def model_inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
         """The HF forward's inputs for a padded or a packed batch (never the labels)."""
+        if "segment_ids" not in batch and "attention_mask" not in batch:  # padding-free (PaddingFreeCollator)
+            return padding_free_inputs(self.model, batch)
         if "segment_ids" not in batch:
             return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
         if is_prompt_learning(self.model):
@@ -176,6 +206,22 @@ class SFTModule(pl.LightningModule):
         self.log("val/loss", loss, prog_bar=True, batch_size=self._batch_size(batch))
         return loss
 
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        super().optimizer_step(*args, **kwargs)
+        self._stepped = True
+        if not getattr(self, "_first_step_done", False):  # start-up to the first step (benchmarks/startup.py)
+            self._first_step_done = True
+            log.debug("phase first_step %.3f", time.time())
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        """Free the gradients after an optimizer step, once the callbacks that read them (AdaLoRA's allocator;
+        callbacks run first) are done: Lightning zeroes them only after the next forward pass, so they would
+        sit beside that pass's activations (4 bytes per trained parameter in fp32: 513 MiB for SmolLM2)."""
+        if getattr(self, "_stepped", False):
+            for optimizer in self.trainer.optimizers:
+                optimizer.zero_grad(set_to_none=True)
+            self._stepped = False
+
     def on_train_start(self) -> None:
         """`from_pretrained` returns models in eval mode and Lightning keeps a module's mode: without
         this, a loaded model would train with its dropout (and LoRA's) switched off."""
@@ -183,6 +229,8 @@ class SFTModule(pl.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = self.make_optimizer(parameter_groups(self.model, self.weight_decay))
+        for group in optimizer.param_groups:  # LoRA+: before the scheduler records each group's initial lr
+            group["lr"] *= group.get("lr_scale", 1.0)
         total = int(self.trainer.estimated_stepping_batches)
         return {"optimizer": optimizer,
                 "lr_scheduler": {"scheduler": lambda_lr(optimizer, self.scheduler, total),

@@ -4,6 +4,11 @@ Rank r of R takes positions r, r+R, r+2R, ... of the order one process would use
 ranks with batch B sees exactly the examples of one process's step with batch R*B (the same loss
 curve, float32 losses within 4e-6; Lightning's own distributed sampler shuffles even with
 `shuffle=False`, so it cannot give that). The order is padded by wrapping around to a multiple of R.
+
+Resumable: the iterator saves the base sampler's generator state at the start of the epoch and how many
+indices it yielded. (Without a state, torchdata's loader rebuilds a sampler's iterator twice on load and
+skips the yielded count in the second: the base had drawn a new permutation by then, so a resumed
+distributed run trained on other examples than an uninterrupted one.)
 """
 from __future__ import annotations
 
@@ -22,12 +27,45 @@ class ShardSampler(Sampler[int]):
     def __len__(self) -> int:
         return math.ceil(len(self.base) / self.num_replicas)
 
-    def __iter__(self) -> Iterator[int]:
+    def order(self) -> list[int]:
+        """This rank's indices for one epoch (draws the base sampler's order)."""
         order = list(iter(self.base))
         total = len(self) * self.num_replicas
         order += order[: total - len(order)]
-        return iter(order[self.rank:total:self.num_replicas])
+        return order[self.rank:total:self.num_replicas]
+
+    def __iter__(self) -> Iterator[int]:
+        return _ShardIterator(self)
 
     def set_epoch(self, epoch: int) -> None:
         if hasattr(self.base, "set_epoch"):
             self.base.set_epoch(epoch)
+
+
+class _ShardIterator:
+    """One epoch of a ShardSampler with torchdata's `state_dict` / `load_state_dict` (replayed on load)."""
+
+    def __init__(self, sampler: ShardSampler):
+        self.sampler = sampler
+        generator = getattr(sampler.base, "generator", None)
+        self.generator_state = generator.get_state() if generator is not None else None
+        self.indices, self.yielded = sampler.order(), 0
+
+    def __iter__(self) -> _ShardIterator:
+        return self
+
+    def __next__(self) -> int:
+        if self.yielded == len(self.indices):
+            raise StopIteration
+        self.yielded += 1
+        return self.indices[self.yielded - 1]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"yielded": self.yielded, "generator": self.generator_state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        generator = getattr(self.sampler.base, "generator", None)
+        if generator is not None and state.get("generator") is not None:
+            generator.set_state(state["generator"])
+        self.generator_state = state.get("generator")
+        self.indices, self.yielded = self.sampler.order(), state["yielded"]

@@ -1,4 +1,4 @@
-"""Balanced mixing (the seed's "balance the data distribution"): an equal share for every source."""
+"""Balanced mixing: an equal share for every source, so that no source dominates the data distribution."""
 from __future__ import annotations
 
 import random

@@ -72,7 +72,9 @@ class Adapter:
         tensors = {n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if "_adapter." in n}
         save_file(tensors, str(path / WEIGHTS_FILE))
         (path / CONFIG_FILE).write_text(json.dumps({"method": "houlsby", **self.config()}, indent=2))
-        tokenizer.save_pretrained(path)
+        from tuneforge.peft._hf import save_tokenizer
+
+        save_tokenizer(tokenizer, path, model)
         return {"adapter": str(path)}
 
     def load(self, model: Any, out_dir: Path) -> Any:

@@ -62,7 +62,9 @@ class Freeze:
         (path / "freeze_config.json").write_text(json.dumps(
             {"layers": self.layers, "modules": self.modules, "patterns": self.patterns,
              "parameters": sorted(tensors)}, indent=2))
-        tokenizer.save_pretrained(path)
+        from tuneforge.peft._hf import save_tokenizer
+
+        save_tokenizer(tokenizer, path, model)
         return {"trained": str(path / "trained.safetensors")}
 
     def load(self, model: Any, out_dir: Path) -> Any:

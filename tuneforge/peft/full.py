@@ -18,8 +18,10 @@ class FullFineTuning:
 
     def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
         path = Path(out_dir) / "model"
+        from tuneforge.peft._hf import save_tokenizer
+
         model.save_pretrained(path)
-        tokenizer.save_pretrained(path)
+        save_tokenizer(tokenizer, path, model)
         return {"model": str(path)}
 
     def load(self, model: Any, out_dir: Path) -> Any:

@@ -11,7 +11,7 @@ from tuneforge.peft._prompt_learning import PeftPromptLearning
 @register("peft", "prefix")
 class Prefix(PeftPromptLearning):
     """`num_virtual_tokens` key/value prefixes per layer; with `prefix_projection` they are produced by
-    a two-layer MLP (hidden `encoder_hidden_size`) from a small embedding, as in the lecture."""
+    a two-layer MLP (hidden `encoder_hidden_size`) from a small embedding, as in the paper (Li & Liang 2021)."""
 
     def __init__(self, num_virtual_tokens: int = 16, prefix_projection: bool = True,
                  encoder_hidden_size: int = 256):

@@ -73,7 +73,9 @@ class FreeFormPTuning:
         (path / CONFIG_FILE).write_text(json.dumps(
             self.config() | {"placeholder_id": model.tuneforge_placeholder_id,
                              "vocab_size": model.get_input_embeddings().num_embeddings}, indent=2))
-        tokenizer.save_pretrained(path)
+        from tuneforge.peft._hf import save_tokenizer
+
+        save_tokenizer(tokenizer, path, model)
         return {"adapter": str(path)}
 
     def load(self, model: Any, out_dir: Path) -> Any:

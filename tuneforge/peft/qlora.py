@@ -24,13 +24,17 @@ class QLora(Lora):
     `quant_storage` is the dtype the packed codes are stored in (bfloat16 for FSDP, which shards
     parameters of one dtype)."""
 
+    quantized_base = True
+
     def __init__(self, r: int = 8, alpha: int = 16, dropout: float = 0.05,
                  target_modules: list[str] | str = "all-linear", bias: str = "none",
                  quant_type: Literal["nf4", "fp4"] = "nf4", double_quant: bool = True,
                  compute_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto",
                  blocksize: int = 64, skip_modules: list[str] = ("lm_head",),
-                 quant_storage: Literal["uint8", "bfloat16", "float16", "float32"] = "uint8"):
-        super().__init__(r=r, alpha=alpha, dropout=dropout, target_modules=target_modules, bias=bias)
+                 quant_storage: Literal["uint8", "bfloat16", "float16", "float32"] = "uint8",
+                 rslora: bool = False, init: str = "default", loraplus_lr_ratio: float | None = None):
+        super().__init__(r=r, alpha=alpha, dropout=dropout, target_modules=target_modules, bias=bias,
+                         rslora=rslora, init=init, loraplus_lr_ratio=loraplus_lr_ratio)
         self.quant = dict(quant_type=quant_type, double_quant=double_quant, compute_dtype=compute_dtype,
                           blocksize=blocksize, skip=tuple(skip_modules))
         if quant_storage != "uint8":  # only then in tuneforge_qlora.json (older runs' files stay valid)

@@ -1,4 +1,4 @@
-"""Self-Instruct's three prompt templates (the seed lecture's structure, our own few-shot examples).
+"""Self-Instruct's three prompt templates (the paper's structure, our own few-shot examples).
 
 1. Instruction generation: "Come up with a series of tasks:" + 8 numbered in-context instructions,
    ending with "Task 9:" for the model to continue.
@@ -7,8 +7,8 @@
 3. Instance generation: input-first for non-classification tasks (the model writes the input, then
    the output) and output-first for classification tasks (the class label first, then an input for
    it), so that the labels are not all the same. This is the original paper's choice and the issue's;
-   the lecture's slide heading states it the other way round, but its two templates show the same
-   pairing as the paper (the "Class label:" template is the classification one).
+   some summaries of the paper state it the other way round, but its two templates show the same
+   pairing (the "Class label:" template is the classification one).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Evol-Instruct (WizardLM) as in the seed lecture: evolve instructions round by round.
+"""Evol-Instruct (WizardLM, Xu et al. 2023): evolve instructions round by round.
 
 Round t takes every instruction of the pool: an operator drawn from `evolution` (in-depth: add
 constraints, deepening, concretizing, increase reasoning, complicate input; in-breadth) rewrites it,

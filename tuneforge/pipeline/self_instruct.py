@@ -1,4 +1,4 @@
-"""Self-Instruct (Wang et al. 2022) as in the seed lecture: bootstrap instructions from a seed pool.
+"""Self-Instruct (Wang et al. 2022): bootstrap instructions from a seed pool.
 
 Each batch: (1) instruction generation, 8 in-context instructions (6 human seeds + 2 generated ones
 once 2 exist; before that all 8 from seeds, as in the original code); (2) instruction filters

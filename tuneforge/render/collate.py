@@ -4,6 +4,10 @@
 - `PackingCollator` (`data.packing=true`): the batch's examples packed into rows of `pack_length`
   tokens; position ids restart per example, `segment_ids` say which example each token belongs to
   (-1: padding) and `packed_attention_mask` turns them into the block-diagonal causal mask.
+- `PaddingFreeCollator` (`data.packing=padding_free`): the whole batch in one row, no padding, no
+  attention mask; position ids restarting per example are all transformers needs to isolate them
+  (varlen kernels on flash_attention_2, a block-diagonal mask built from the position ids on sdpa and
+  eager), provided the forward runs with `use_cache=False`.
 """
 from __future__ import annotations
 
@@ -86,6 +90,51 @@ class PackingCollator:
                 at += n
         return {"input_ids": ids, "labels": labels, "position_ids": positions, "segment_ids": segments,
                 "num_examples": len(batch)}
+
+
+class PaddingFreeCollator:
+    """Concatenates a batch's examples into one row of shape (1, total tokens) with `position_ids`
+    restarting at 0 per example and no attention mask (transformers' padding-free format, as
+    DataCollatorWithFlattening). Each example's first label is -100. A 2D mask, even all ones, or a
+    cache would make transformers treat the row as one sequence (examples would see each other)."""
+
+    def __init__(self, pad_token_id: int | None = None):
+        self.pad_token_id = pad_token_id  # unused: nothing is padded
+
+    def __call__(self, batch: list[Encoded]) -> dict[str, Any]:
+        import torch
+
+        ids, labels, positions = [], [], []
+        for e in batch:
+            ids += e.input_ids
+            labels += [IGNORE_INDEX, *e.labels[1:]]
+            positions += range(len(e.input_ids))
+        return {"input_ids": torch.tensor([ids]), "labels": torch.tensor([labels]),
+                "position_ids": torch.tensor([positions]), "num_examples": len(batch)}
+
+
+#: Attention implementations that build per-example attention from restarting position ids (flex too,
+#: but it has no backward on CPU); others (paged, hub kernels) would let packed examples see each other.
+PADDING_FREE_ATTENTION = ("sdpa", "eager", "flash_attention_2", "flash_attention_3", "flex_attention")
+
+
+def padding_free_problem(attn_implementation: str | None, prompt_learning: bool) -> str | None:
+    """Why `data.packing=padding_free` cannot isolate the examples of a row with this model, or None."""
+    if prompt_learning:
+        return ("padding-free packing does not work with prompt-learning PEFT methods (prefix, prompt, ptuning, "
+                "ptuning_free add virtual tokens per row): use data.packing=false or data.group_by_length=true")
+    if (attn_implementation or "sdpa") not in PADDING_FREE_ATTENTION:
+        return (f"padding-free packing needs an attention implementation that reads position ids "
+                f"({', '.join(PADDING_FREE_ATTENTION)}), not {attn_implementation!r}: set model.attn_implementation "
+                f"or use data.packing=true")
+    return None
+
+
+def make_collator(packing: bool | str, pad_token_id: int, pack_length: int) -> Any:
+    """The collator of `data.packing`: false (padded rows), true (packed rows with a 4D mask) or padding_free."""
+    if packing == "padding_free":
+        return PaddingFreeCollator(pad_token_id)
+    return PackingCollator(pad_token_id, pack_length) if packing else Collator(pad_token_id)
 
 
 def packed_attention_mask(segment_ids: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuneforge.errors import TuneforgeError
 from tuneforge.data.example import Example
+from tuneforge.loss_mask.base import apply_turn_rules
 from tuneforge.template.base import Span, Template
 
 if TYPE_CHECKING:
@@ -97,10 +98,19 @@ def encode(example: Example, tokenizer: Any, template: Template, masker: LossMas
         text = text[:budget]
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids, offsets = enc["input_ids"], enc["offset_mapping"]
-    if example.is_text:
+    return finish(example, ids, None if example.is_text else token_turns(offsets, spans), masker, max_length, cut)
+
+
+def finish(example: Example, ids: list[int], turns: list[Span | None] | None, masker: LossMasker,
+           max_length: int, cut: bool) -> Encoded:
+    """The Encoded of a tokenised example from each token's turn span (`turns`; None for raw text, where
+    every token is trained): the labels the masker keeps, cut to `max_length`. Shared with the batched
+    path (render/batch.py)."""
+    if turns is None:
         trained = [True] * len(ids)
     else:
-        trained = masker.trained(token_turns(offsets, spans), len(example.messages))
+        # tool turns never trained; a message's `train` flag wins over the masker (tuneforge/loss_mask/base.py)
+        trained = apply_turn_rules(masker.trained(turns, len(example.messages)), turns, example.messages)
     if len(trained) != len(ids):
         raise TuneforgeError(f"loss masker returned {len(trained)} flags for {len(ids)} tokens")
     labels = [t if keep else IGNORE_INDEX for t, keep in zip(ids, trained)]

@@ -1,6 +1,8 @@
 """`tuneforge compare RUN_DIR... [--out DIR]`: the runs' differing config keys and their metrics as
-Markdown and CSV, a bar chart of the metrics and the loss curves, as PNGs. A sweep directory stands
-for all of its job directories."""
+Markdown and CSV (every differing key), a short terminal table (the hyper-parameters that matter and
+the headline metrics), a bar chart of the metrics and the runs' train and validation loss curves
+overlaid, as PNGs, runs labelled by what differs. A sweep directory stands for all of its job
+directories."""
 from __future__ import annotations
 
 import json
@@ -9,6 +11,7 @@ from typing import Any
 
 from tuneforge.artifacts import write_text
 from tuneforge.errors import TuneforgeError
+from tuneforge.reports.curves import plot_loss_curves, short
 from tuneforge.reports.sweep_summary import render
 
 
@@ -45,60 +48,88 @@ def numeric_metrics(run: Path) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
+#: Config keys shown first in the terminal table and the labels when they differ, in this order.
+KEY_ORDER = ("peft.name", "model.name", "model.name_or_path", "data.name", "data.path", "template.name",
+             "loss_mask.name", "optimizer.lr", "peft.r", "peft.lora_alpha", "peft.alpha", "scheduler.name",
+             "scheduler.warmup_steps", "data.batch_size", "trainer.accumulate_grad_batches", "trainer.max_steps",
+             "trainer.max_epochs", "data.max_length", "data.packing", "optimizer.weight_decay", "trainer.precision",
+             "seed", "stages")
+#: At most this many config columns in the terminal table (the files hold them all).
+MAX_KEYS = 6
+#: At most this many keys in a run's label (charts).
+LABEL_KEYS = 3
+
+
+def differing(configs: list[dict[str, Any]]) -> list[str]:
+    keys = sorted({k for c in configs for k in c})
+    return [k for k in keys if len({json.dumps(c.get(k), default=str) for c in configs}) > 1
+            and not k.endswith(("run_dir", "dirpath", "save_dir", "default_root_dir"))]
+
+
+def key_rank(key: str) -> tuple[int, str]:
+    matches = [i for i, k in enumerate(KEY_ORDER) if key == k or key.startswith(k + ".")]
+    return (matches[0] if matches else len(KEY_ORDER), key)
+
+
+#: Config keys that say how a run is recorded or evaluated, not how it trains: never in the short table.
+NOT_HYPERPARAMETERS = ("logger", "callbacks", "eval", "checkpoint", "resume", "optimized_metric", "hydra",
+                       "trainer.log_every_n_steps", "trainer.val_check_interval", "trainer.check_val_every_n_epoch",
+                       "trainer.enable_", "trainer.num_sanity_val_steps")
+
+
+def headline_keys(keys: list[str]) -> list[str]:
+    """The differing keys that matter: a differing option (`peft.name`, `data.name`, ...) stands for the keys
+    under it, which change with it (lora's r, alpha, targets next to full's none); logging and evaluation
+    settings left out; known keys first."""
+    options = {k[: -len(".name")] for k in keys if k.endswith(".name")}
+    kept = [k for k in keys if k.endswith(".name") or not any(k.startswith(o + ".") for o in options)]
+    kept = [k for k in kept if not k.endswith("._target_") and not k.startswith(NOT_HYPERPARAMETERS)]
+    return sorted(kept, key=key_rank)
+
+
+def run_labels(rows: list[dict[str, Any]], keys: list[str]) -> list[str]:
+    """Each run as `key=value ...` of the keys that matter (the run directory's name when nothing differs
+    or two labels would be the same)."""
+    labels = [" ".join(f"{k}={r.get(k)}" for k in keys[:LABEL_KEYS]) or Path(r["run"]).name for r in rows]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label} ({Path(r['run']).name})" for label, r in zip(labels, rows)]
+    return labels
+
+
 def rows_for(runs: list[Path]) -> list[dict[str, Any]]:
     configs = [flat_config(r) for r in runs]
-    keys = sorted({k for c in configs for k in c})
-    differing = [k for k in keys if len({json.dumps(c.get(k), default=str) for c in configs}) > 1
-                 and not k.endswith(("run_dir", "dirpath", "save_dir", "default_root_dir"))]
+    differing_keys = differing(configs)
     rows = []
     for run, config in zip(runs, configs):
         row: dict[str, Any] = {"run": str(run)}
-        row |= {k: config.get(k) for k in differing}
+        row |= {k: config.get(k) for k in differing_keys}
         row |= numeric_metrics(run)
         rows.append(row)
     return rows
 
 
-def plot_metrics(rows: list[dict[str, Any]], metric_keys: list[str], path: Path) -> None:
+def plot_metrics(rows: list[dict[str, Any]], metric_keys: list[str], path: Path, labels: list[str]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(metric_keys), figsize=(3.2 * len(metric_keys), 3.6), squeeze=False)
-    labels = [Path(r["run"]).name for r in rows]
-    for ax, key in zip(axes[0], metric_keys):
+    ncols = min(3, len(metric_keys))
+    nrows = -(-len(metric_keys) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 + 3.0 * ncols, nrows * (1.0 + 0.35 * len(rows))),
+                             squeeze=False, sharey=True)
+    for ax in axes.flat[len(metric_keys):]:
+        ax.set_visible(False)
+    for ax, key in zip(axes.flat, metric_keys):
         values = [r.get(key, float("nan")) for r in rows]
-        bars = ax.bar(labels, values, color=[f"C{i}" for i in range(len(rows))])
-        ax.bar_label(bars, fmt="%.3g", fontsize=8)
+        bars = ax.barh(range(len(rows)), values, color=[f"C{i % 10}" for i in range(len(rows))])
+        ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
         ax.set_title(key, fontsize=9)
-        ax.tick_params(axis="x", rotation=45, labelsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def plot_losses(runs: list[Path], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for i, run in enumerate(runs):
-        file = run / "loss_history.json"
-        if not file.is_file():
-            continue
-        history = json.loads(file.read_text())
-        if history.get("train"):
-            ax.plot(*zip(*history["train"]), color=f"C{i}", linewidth=1, label=f"{run.name} train")
-        if history.get("val"):
-            ax.plot(*zip(*history["val"]), "o--", color=f"C{i}", label=f"{run.name} val")
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("loss")
-    ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.margins(x=0.25)
+    for row_axes in axes:
+        row_axes[0].set_yticks(range(len(rows)), [short(label, 50) for label in labels], fontsize=8)
+    axes[0][0].invert_yaxis()  # shared: every panel lists the runs top-down
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -115,16 +146,48 @@ def compare(paths: list[str], out: str | None = None) -> dict[str, Path]:
     out_dir = Path(out) if out else Path("compare")
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = rows_for(runs)
+    metric_names = set().union(*(numeric_metrics(r) for r in runs))
+    config_keys = [k for k in rows[0] if k != "run" and k not in metric_names]
     common = [k for k in HEADLINE if any(k in r for r in rows)]
-    shown = [k for k in rows[0] if k not in numeric_metrics(runs[0])] + common
-    shown += sorted({k for r in rows for k in r if k.startswith(("eval/", "stage")) and k not in shown})
-    md, _ = render([{k: r.get(k, "") for k in shown} for r in rows])  # headline metrics
+    extra = sorted({k for r in rows for k in r if k.startswith(("eval/", "stage")) and k not in common})
+    md, _ = render([{k: r.get(k, "") for k in ["run", *config_keys, *common, *extra]} for r in rows])
     _, table_csv = render(rows)  # every numeric metric
+    keys = headline_keys(config_keys)
+    labels = run_labels(rows, keys)
     files = {"markdown": write_text(out_dir / "compare.md", md),
              "csv": write_text(out_dir / "compare.csv", table_csv),
              "metrics_png": out_dir / "metrics.png", "losses_png": out_dir / "loss_curves.png"}
-    plot_metrics(rows, common or [k for k in rows[0] if isinstance(rows[0][k], float)][:4], files["metrics_png"])
-    plot_losses(runs, files["losses_png"])
-    print(md)
+    plot_metrics(rows, common or [k for k in rows[0] if isinstance(rows[0][k], float)][:4], files["metrics_png"],
+                 labels)
+    if plot_loss_curves(list(zip(labels, runs)), files["losses_png"]) is None:
+        del files["losses_png"]  # no run has a loss history (e.g. eval runs)
+    print_table(rows, keys, common, len(config_keys))
     print("\n".join(f"{k}: {v}" for k, v in files.items()))
     return files
+
+
+def run_name(run: str) -> str:
+    """A run directory's name; a sweep job's (a number) with its sweep's: `2026-11-30_10-00-00/3`."""
+    path = Path(run)
+    return f"{path.parent.name}/{path.name}" if path.name.isdigit() else path.name
+
+
+def print_table(rows: list[dict[str, Any]], keys: list[str], metrics: list[str], n_differing: int) -> None:
+    """The terminal table, one column per run: the differing keys that matter (at most MAX_KEYS), then the
+    headline metrics; the files hold every differing key."""
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = keys[:MAX_KEYS]
+    table = Table(title="tuneforge compare")
+    table.add_column("", style="bold")
+    for row in rows:
+        table.add_column(run_name(row["run"]), overflow="fold")
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else ("" if v is None else str(v))  # noqa: E731
+    for i, key in enumerate([*shown, *metrics]):
+        table.add_row(key, *(fmt(row.get(key)) for row in rows), end_section=i == len(shown) - 1)
+    console = Console()
+    console.print(table)
+    if n_differing > len(shown):
+        console.print(f"{n_differing} config keys differ, {len(shown)} shown here; compare.md and compare.csv "
+                      "have them all")

@@ -1,7 +1,8 @@
 """A Hydra callback that ends every multirun with a table of its jobs (the overrides that vary, then
 their metrics from metrics.json) as `summary.md` and `summary.csv` in the sweep directory, a bar chart
-of the metrics as `summary.png`, and prints the table. With `optimized_metric` set (an Optuna
-search), that metric is a column too."""
+of the metrics as `summary.png`, the jobs' train and validation loss curves overlaid as
+`loss_curves.png` (each labelled by its overrides), and prints the table. With `optimized_metric` set (an
+Optuna search), that metric is a column too."""
 from __future__ import annotations
 
 import csv
@@ -13,13 +14,14 @@ from typing import Any
 from hydra.experimental.callback import Callback
 
 from tuneforge.artifacts import write_text
+from tuneforge.reports.curves import plot_loss_curves
 
 #: metrics.json keys shown, in this order, when a job has them.
 COLUMNS = ("params/trainable", "perf/peak_cuda_mb", "perf/peak_rss_mb", "perf/fit_rss_mb", "perf/tokens_per_s",
            "val/loss", "exact_match_after", "exact_match_before", "train/loss", "runtime_s")
 #: the columns charted in summary.png (when present).
 CHARTED = ("params/trainable", "perf/peak_cuda_mb", "perf/peak_rss_mb", "perf/fit_rss_mb", "perf/tokens_per_s",
-           "val/loss", "exact_match_after")
+           "train/loss", "val/loss", "exact_match_after")
 
 
 def collect(sweep_dir: Path, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -76,7 +78,7 @@ def plot(rows: list[dict[str, Any]], path: Path, extra: tuple[str, ...] = ()) ->
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [r.get("overrides") or f"job {r['job']}" for r in rows]
+    labels = [job_label(r) for r in rows]
     fig, axes = plt.subplots(1, len(keys), figsize=(2.2 + 2.6 * len(keys), 0.9 + 0.32 * len(rows)),
                              squeeze=False, sharey=True)
     for ax, key in zip(axes[0], keys):
@@ -101,10 +103,16 @@ def summarize(sweep_dir: Path, optimized_metric: str | None = None) -> list[dict
     md, table_csv = render(rows)
     write_text(sweep_dir / "summary.md", md)
     write_text(sweep_dir / "summary.csv", table_csv)
-    chart = plot(rows, sweep_dir / "summary.png", extra)
+    charts = [plot(rows, sweep_dir / "summary.png", extra),
+              plot_loss_curves([(job_label(r), sweep_dir / r["job"]) for r in rows], sweep_dir / "loss_curves.png")]
     print(f"\nsweep summary ({len(rows)} jobs) -> {sweep_dir / 'summary.md'}"
-          f"{', ' + str(chart) if chart else ''}\n{md}")
+          + "".join(f", {c}" for c in charts if c) + f"\n{md}")
     return rows
+
+
+def job_label(row: dict[str, Any]) -> str:
+    """A job by its overrides that vary (`job N` when none do)."""
+    return row.get("overrides") or f"job {row['job']}"
 
 
 class SweepSummary(Callback):

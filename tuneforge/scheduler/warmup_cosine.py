@@ -1,4 +1,4 @@
-"""Linear warm-up then cosine decay (the seed's Alpaca schedule)."""
+"""Linear warm-up then cosine decay (the Alpaca schedule)."""
 from __future__ import annotations
 
 import math

@@ -19,6 +19,8 @@ from tuneforge.registry import register
 from tuneforge.template.base import Span
 
 GENERATION_TAG = re.compile(r"\{%-?\s*generation\s*-?%\}")
+#: What a message passes to the template: OpenAI's fields (tool messages, an assistant's tool calls) included.
+MESSAGE_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
 
 
 class ChatTemplate:
@@ -31,6 +33,10 @@ class ChatTemplate:
         self.variables = dict(tokenizer.special_tokens_map)
         self.has_generation_tags = bool(GENERATION_TAG.search(self.source))
 
+    def to_jinja(self) -> str:
+        """The jinja source itself (what a saved tokenizer carries)."""
+        return self.source
+
     def _render(self, messages: list[dict[str, str]], add_generation_prompt: bool = False,
                 track: bool = False) -> tuple[str, list[tuple[int, int]]]:
         from transformers.utils.chat_template_utils import render_jinja_template
@@ -39,7 +45,7 @@ class ChatTemplate:
             rendered, indices = render_jinja_template(
                 conversations=[messages], chat_template=self.source, add_generation_prompt=add_generation_prompt,
                 return_assistant_tokens_mask=track, **self.variables)
-        except Exception as err:  # jinja errors, raise_exception() in templates
+        except Exception as err:  # noqa: BLE001 (jinja errors, raise_exception() in templates)
             raise TuneforgeError(f"the {self.name} template failed to render a conversation of "
                                  f"{len(messages)} message(s): {err}") from None
         return rendered[0], (indices[0] if indices else [])
@@ -47,7 +53,7 @@ class ChatTemplate:
     def render(self, messages: list[dict[str, str]], *, eos: str = "", bos: str = "",
                add_generation_prompt: bool = False) -> tuple[str, list[Span]]:
         """Render `messages`; `eos` / `bos` are unused (the template writes its own special tokens)."""
-        messages = [{"role": m["role"], "content": m["content"]} for m in messages]
+        messages = [{k: m[k] for k in MESSAGE_KEYS if k in m} for m in messages]
         if add_generation_prompt:
             return self._render(messages, add_generation_prompt=True)[0], []
         if self.has_generation_tags:

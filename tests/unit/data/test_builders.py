@@ -38,7 +38,7 @@ def test_dialogue_messages_and_sharegpt(tmp_path):
         {"conversations": [{"from": "system", "value": "sys"}, {"from": "human", "value": "q"},
                            {"from": "gpt", "value": "a"}]},
         {"system": "own prompt", "conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]},
-        {"messages": [{"role": "tool", "content": "x"}, {"role": "assistant", "content": "y"}]},
+        {"messages": [{"role": "robot", "content": "x"}, {"role": "assistant", "content": "y"}]},  # tool: kept
         {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": ""}]},
         {"messages": [{"role": "user", "content": "q"}]},
         {"messages": [{"role": "user", "content": ["parts"]}, {"role": "assistant", "content": "a"}]},

@@ -28,8 +28,8 @@ def test_full_fine_tuning_is_16P():
     assert e.total_params == e.trainable == p
     assert e.lecture_total == 16 * p
     assert (e.weights, e.gradients, e.adam) == (4 * p, 4 * p, 8 * p)  # fp32: 16P in all
-    # Lightning zeroes gradients after the next forward: they coexist with its activations
-    assert e.peak == e.weights + e.adam + e.gradients + max(e.activations + e.logits, e.overhead)
+    # gradients are freed after each optimizer step: they never coexist with the next forward's activations
+    assert e.peak == e.weights + e.adam + max(e.activations + e.logits, e.gradients + e.overhead)
 
 
 def test_lora_is_2P_plus_16P_lora():
