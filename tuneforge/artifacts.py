@@ -13,9 +13,9 @@ def is_main_process() -> bool:
     return all(int(os.environ.get(k) or 0) == 0 for k in ("RANK", "LOCAL_RANK", "NODE_RANK"))
 
 
-def write_text(path: Path, text: str) -> Path:
-    """Write `text` atomically; a full disk or a permission problem is one clear error. Only rank 0
-    of a distributed run writes."""
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Write `data` atomically; a full disk or a permission problem is one clear error, and the temporary
+    file is removed whatever goes wrong. Only rank 0 of a distributed run writes."""
     path = Path(path)
     if not is_main_process():
         return path
@@ -23,8 +23,8 @@ def write_text(path: Path, text: str) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -40,6 +40,11 @@ def write_text(path: Path, text: str) -> Path:
             Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write `text` (UTF-8) atomically, as `write_bytes` does."""
+    return write_bytes(path, text.encode("utf-8"))
 
 
 def write_json(path: Path, data: Any) -> Path:

@@ -53,3 +53,16 @@ def test_one_shot_reply_uses_the_training_template(compose, tmp_path):
     expected = tokenizer.decode(generated[0, ids.shape[1]:], skip_special_tokens=True)
     assert out.stdout == expected + "\n", (out.stdout, expected)
     assert expected, "generation stopped at once: the comparison would show nothing"
+
+
+def test_model_dir_that_is_no_model_or_peft_adapter_is_one_error_line(tmp_path):
+    import pytest
+
+    from tuneforge.commands.chat import KEYS, load, parse
+    from tuneforge.errors import TuneforgeError
+
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"method": "adapter"}))  # tuneforge's own files
+    with pytest.raises(TuneforgeError, match=r"not a model directory .*load with run=RUN_DIR"):
+        load({"model": str(tmp_path)})
+    with pytest.raises(TuneforgeError, match=r"chat: unexpected argument 'modle=x'; expected run=\.\.\."):
+        parse(["modle=x"], KEYS, "chat")

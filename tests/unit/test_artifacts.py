@@ -56,3 +56,19 @@ def test_disk_full_and_permission_errors_are_clear(tmp_path, monkeypatch):
     blocker.write_text("x")
     with pytest.raises(TuneforgeError, match="cannot write .*file/m.json: "):
         write_json(blocker / "m.json", {"a": 1})
+
+
+def test_write_bytes_is_atomic_and_removes_its_temp_file_on_any_error(tmp_path, monkeypatch):
+    import pytest
+
+    from tuneforge.artifacts import write_bytes
+
+    assert write_bytes(tmp_path / "e.bin", b"\x00\xffold").read_bytes() == b"\x00\xffold"
+
+    def interrupted(fd):
+        raise KeyboardInterrupt  # not an OSError: raised as it is, the target and the directory untouched
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_bytes(tmp_path / "e.bin", b"new")
+    assert os.listdir(tmp_path) == ["e.bin"] and (tmp_path / "e.bin").read_bytes() == b"\x00\xffold"

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tuneforge.commands.export import parse
+from tuneforge.commands._shared import load_run_model, parse
 from tuneforge.errors import TuneforgeError
 
 KEYS = ("run", "model", "prompt", "system", "max_new_tokens", "temperature")
@@ -26,21 +26,12 @@ def load(args: dict[str, str]) -> tuple[Any, Any, Any]:
     if ("run" in args) == ("model" in args):
         raise TuneforgeError("chat: give run=RUN_DIR or model=MODEL_DIR (one of them)")
     if "run" in args:
-        import lightning.pytorch as pl
-
-        from tuneforge.commands.export import load_run
-        from tuneforge.model.load import build_model
         from tuneforge.peft._export import saved_dir
 
         run_dir = Path(args["run"])
-        builder, method, _, seed = load_run(run_dir)
-        pl.seed_everything(seed, verbose=False)  # a base built from config is rebuilt exactly as in training
-        base, _ = build_model(builder, method)
-        model, source = method.load(base, run_dir), saved_dir(run_dir)
+        model, source = load_run_model(run_dir), saved_dir(run_dir)
     else:
         source = Path(args["model"])
-        if not (source / "config.json").is_file() and not (source / "adapter_config.json").is_file():
-            raise TuneforgeError(f"model={source}: not a model directory (no config.json or adapter_config.json)")
         model = load_model_dir(source)
     tokenizer = AutoTokenizer.from_pretrained(source)
     if not getattr(tokenizer, "chat_template", None):
@@ -54,16 +45,19 @@ def load(args: dict[str, str]) -> tuple[Any, Any, Any]:
 
 
 def load_model_dir(path: Path) -> Any:
-    from transformers import AutoModelForCausalLM
+    """A transformers model directory (config.json), or a PEFT adapter directory (its base named inside)."""
+    from tuneforge.peft._hf import is_peft_adapter
 
-    if (path / "adapter_config.json").is_file() and not (path / "config.json").is_file():
-        from tuneforge.peft._hf import quiet_bitsandbytes
+    if (path / "config.json").is_file():
+        from transformers import AutoModelForCausalLM
 
-        quiet_bitsandbytes()
+        return AutoModelForCausalLM.from_pretrained(path)
+    if is_peft_adapter(path):
         from peft import AutoPeftModelForCausalLM
 
         return AutoPeftModelForCausalLM.from_pretrained(str(path))
-    return AutoModelForCausalLM.from_pretrained(path)
+    raise TuneforgeError(f"model={path}: not a model directory (no config.json or PEFT adapter_config.json; "
+                         "tuneforge's own adapter files load with run=RUN_DIR)")
 
 
 def reply(model: Any, tokenizer: Any, generation: Any, messages: list[dict[str, str]], max_new_tokens: int,

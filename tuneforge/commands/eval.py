@@ -8,6 +8,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from tuneforge.artifacts import write_json, write_text
+from tuneforge.commands._shared import load_trained
 from tuneforge.config.assemble import assemble
 from tuneforge.errors import TuneforgeError
 
@@ -18,19 +19,9 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
 
     parts = assemble("eval", cfg)
 
-    import lightning.pytorch as pl
-
     from tuneforge.metrics.evaluate import evaluate
-    from tuneforge.model.load import build_model
 
-    pl.seed_everything(parts.seed, verbose=False)  # a run's tiny base model is rebuilt exactly as in training
-    model, tokenizer = build_model(parts.model, parts.peft)
-    if parts.peft is not None:
-        model = parts.peft.load(model, parts.source)
-    elif parts.source is not None:
-        from tuneforge.peft._hf import load_adapter
-
-        model = load_adapter(model, parts.source)
+    model, tokenizer = load_trained(parts.model, parts.peft, parts.source, parts.seed)
     splits = parts.data.build()
     examples = splits.get(parts.split) or splits.get("val") or []
     if not examples:

@@ -13,34 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tuneforge.commands._shared import build_seeded, load_run, parse
 from tuneforge.errors import TuneforgeError
 
 KEYS = ("run", "out", "gguf")
-
-
-def parse(argv: list[str], keys: tuple[str, ...], command: str) -> dict[str, str]:
-    """`key=value` arguments of a tool command; an unknown or malformed one is one error line."""
-    args = {}
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if not sep or key not in keys:
-            raise TuneforgeError(f"{command}: unexpected argument {arg!r}; expected {', '.join(k + '=...' for k in keys)}")
-        args[key] = value
-    return args
-
-
-def load_run(run_dir: Path) -> tuple[Any, Any, str, int]:
-    """The model builder, PEFT method, method name and seed a run was trained with (its config.yaml, checked
-    like `tuneforge eval run=DIR`)."""
-    from tuneforge.binding import build
-    from tuneforge.config.assemble import eval_sources
-
-    if not Path(run_dir).is_dir():
-        raise TuneforgeError(f"run={run_dir}: no such directory")
-    sources = eval_sources({"run": str(run_dir), "seed": 42, "data": {}, "template": None}, [])
-    builder = build("model", sources.model, "model")
-    method = build("peft", sources.peft, "peft")
-    return builder, method, str(sources.peft.get("name")), sources.seed
 
 
 def run_tokenizer(run_dir: Path) -> Any:
@@ -54,8 +30,6 @@ def run_tokenizer(run_dir: Path) -> Any:
 
 def export(run_dir: Path, out: Path | None = None, gguf: bool = False) -> Any:
     """Export `run_dir` to `out` (default run_dir/export); returns the Exported record."""
-    import lightning.pytorch as pl
-
     from tuneforge.artifacts import write_text
     from tuneforge.peft._export import export_run
     from tuneforge.reports.model_card import library_of, model_card
@@ -64,12 +38,8 @@ def export(run_dir: Path, out: Path | None = None, gguf: bool = False) -> Any:
     out = Path(out) if out else run_dir / "export"
     builder, method, name, seed = load_run(run_dir)
     tokenizer = run_tokenizer(run_dir)
-
-    def build_base() -> Any:
-        pl.seed_everything(seed, verbose=False)  # a base built from config is rebuilt exactly as in training
-        return builder.build()[0]
-
-    exported = export_run(run_dir, out, build_base, method, name, tokenizer)
+    # the base in full precision, seeded as in training (export_run quantises it as the method did)
+    exported = export_run(run_dir, out, lambda: build_seeded(builder, seed)[0], method, name, tokenizer)
     write_text(out / "README.md", model_card(run_dir, library=library_of(out), note=exported.message))
     if gguf:
         if exported.model is None:

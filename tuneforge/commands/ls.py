@@ -15,13 +15,8 @@ from tuneforge.registry import GROUP_OF_KIND, KINDS, entries, failed_plugins
 
 
 def recipe_descriptions() -> dict[str, str]:
-    """Recipe name -> the first comment line of its file that is not the package header."""
-    out = {}
-    for path in sorted(RECIPES_DIR.glob("*.yaml")):
-        lines = [ln[1:].strip() for ln in path.read_text().splitlines() if ln.startswith("#")]
-        lines = [ln for ln in lines if not ln.startswith("@package")]
-        out[path.stem] = lines[0] if lines else ""
-    return out
+    """Recipe name -> the first sentence of its file's opening comment (the line above its command example)."""
+    return {path.stem: yaml_description(path) for path in sorted(RECIPES_DIR.glob("*.yaml"))}
 
 
 #: Hydra's own groups that users select on the command line (their options come from Hydra's plugins too).
@@ -40,43 +35,39 @@ def yaml_description(path: Path) -> str:
         if not text or text.startswith(("tuneforge ", "pip ")):  # a blank comment line or a command example
             break
         block.append(text)
-    joined = " ".join(block)
-    end = joined.find(". ")
-    joined = joined[: end + 1] if end >= 0 else joined
+    joined = first_sentence(" ".join(block))
     return joined[:-1] + "." if joined.endswith(":") else joined
+
+
+def first_sentence(text: str) -> str:
+    """`text` up to its first ". " outside brackets that does not end "et al.", "e.g.", "i.e." or "..."."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += (char in "([") - (char in ")]")
+        ends = char == "." and text[i + 1:i + 2] == " " and depth <= 0
+        if ends and not text[:i].endswith((" al", "e.g", "i.e", ".")):
+            return text[: i + 1]
+    return text
 
 
 def config_groups() -> dict[str, list[tuple[str, str]]]:
     """Config groups that are not component kinds -> [(option, description)], as Hydra sees them (plugins'
     config directories and Hydra's launcher / sweeper plugins included)."""
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    from tuneforge.config.app import register_search_path
+    from tuneforge.config.app import groups_options
 
     component_groups = set(GROUP_OF_KIND.values())
     groups = [p.name for p in sorted(CONF_DIR.iterdir()) if p.is_dir() and not p.name.startswith(("_", "."))
               and p.name not in component_groups and p.name not in ("recipe", "hydra")] + list(HYDRA_GROUPS)
-    register_search_path()
     out: dict[str, list[tuple[str, str]]] = {}
-
-    def collect() -> None:
-        loader = GlobalHydra.instance().config_loader()
-        for group in groups:
-            rows = []
-            for option in loader.get_group_options(group):
-                file = CONF_DIR / group / f"{option}.yaml"
-                text = yaml_description(file) if file.is_file() else ""
-                if not text and group.startswith("hydra/"):
-                    text = f"Hydra's {option} {group.split('/')[1]} ({group}={option})"
-                rows.append((option, text))
-            out[group] = rows
-
-    if GlobalHydra.instance().is_initialized():
-        collect()
-    else:
-        with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-            collect()
+    for group, options in groups_options(groups).items():
+        rows = []
+        for option in options:
+            file = CONF_DIR / group / f"{option}.yaml"
+            text = yaml_description(file) if file.is_file() else ""
+            if not text and group.startswith("hydra/"):
+                text = f"Hydra's {option} {group.split('/')[1]} ({group}={option})"
+            rows.append((option, text))
+        out[group] = rows
     return out
 
 

@@ -30,12 +30,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """Run one training job; returns the metrics also written to `metrics.json`."""
     started = time.perf_counter()
     parts = assemble("train", cfg)  # every config problem is reported here, before any model is built
-    from tuneforge.lightning.fit import threads_issue, use_threads
-
-    if problem := threads_issue(cfg.get("threads", "auto")):
-        from tuneforge.errors import ConfigError, ConfigIssue
-
-        raise ConfigError(ConfigIssue("threads", problem))
     parts.run_dir.mkdir(parents=True, exist_ok=True)
     record = recorded(cfg)
     if parts.resume:
@@ -46,6 +40,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     import lightning.pytorch as pl
 
     from tuneforge.lightning.callbacks import LossHistory
+    from tuneforge.lightning.fit import use_threads
     from tuneforge.model.load import build_model
     from tuneforge.artifacts import is_main_process
     from tuneforge.peft.base import count_parameters
@@ -111,7 +106,7 @@ def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any, re
         if stage.index is not None:
             log.info("stage %d (%s): %d training examples", stage.index, stage.name, len(data.encoded["train"]))
         trainer = fit(stage, model, tokenizer, template, data, parts.peft.callbacks(), parts.fit, history,
-                      step_offset=steps, stage_dir=stage_dir)
+                      step_offset=steps, stage_dir=stage_dir, params=record)
         own |= fit_metrics(trainer)
         steps += trainer.global_step
         if evaluate:

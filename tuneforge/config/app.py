@@ -140,14 +140,19 @@ OPTIONAL_GROUPS = ("recipe", "hparams_search")
 
 def group_options(group: str) -> list[str]:
     """The options of a config group, plugins' included, as Hydra sees them."""
+    return groups_options([group])[group]
+
+
+def groups_options(groups: list[str]) -> dict[str, list[str]]:
+    """Config group -> its options, plugins' included, as Hydra sees them (Hydra initialised once for all)."""
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     register_search_path()
-    if GlobalHydra.instance().is_initialized():
-        return GlobalHydra.instance().config_loader().get_group_options(group)
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        return GlobalHydra.instance().config_loader().get_group_options(group)
+    ready = GlobalHydra.instance().is_initialized()
+    with contextlib.nullcontext() if ready else initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        loader = GlobalHydra.instance().config_loader()
+        return {group: loader.get_group_options(group) for group in groups}
 
 
 def check_group_overrides(argv: list[str]) -> None:

@@ -18,7 +18,7 @@ from tuneforge.config.stages import TEMPLATE_OBJECTS, Stage, plan_stages
 from tuneforge.config.targets import check_targets
 from tuneforge.data.base import LoaderSettings
 from tuneforge.errors import ConfigError, ConfigIssue
-from tuneforge.lightning.fit import EvalSettings, FitSettings
+from tuneforge.lightning.fit import EvalSettings, FitSettings, threads_issue
 
 COMMANDS = ("train", "preview", "eval", "generate")
 
@@ -131,15 +131,15 @@ def _eval_settings(node: dict[str, Any], issues: Issues) -> EvalSettings:
     return settings
 
 
-def padding_free_check(model: Any, peft_name: Any, stages: list[Stage], issues: Issues) -> None:
-    """`data.packing=padding_free` where the examples could not be isolated: one issue, before any work
-    (the module refuses it again at run time, for methods a plugin adds)."""
+def padding_free_check(model: Any, peft: Any, stages: list[Stage], issues: Issues) -> None:
+    """`data.packing=padding_free` where the examples could not be isolated: one issue, before any work.
+    A PEFT method (a plugin's too) says it adds virtual tokens per row with `prompt_learning = True`."""
     from tuneforge.render.collate import padding_free_problem
 
     if not any(getattr(s.settings, "packing", None) == "padding_free" for s in stages):
         return
     problem = padding_free_problem(getattr(model, "attn_implementation", None) or "sdpa",
-                                   peft_name in ("prefix", "prompt", "ptuning", "ptuning_free"))
+                                   getattr(peft, "prompt_learning", False))
     if problem:
         issues.add("data.packing", problem)
 
@@ -154,10 +154,12 @@ def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
     stages = plan_stages(c.get("stages") or [], c, top, issues)
     check_root(c, "train", issues)
     check_ranges(c, issues)
+    if problem := threads_issue(c.get("threads", "auto")):
+        issues.add("threads", problem)
     if getattr(model, "gradient_checkpointing", False) and (c.get("peft") or {}).get("name") == "prefix":
         issues.add("model.gradient_checkpointing", "prefix tuning does not work with activation checkpointing "
                                                    "(a recomputed layer would lose the prefix): turn one off")
-    padding_free_check(model, (c.get("peft") or {}).get("name"), [top, *stages], issues)
+    padding_free_check(model, peft, [top, *stages], issues)
     for place in ("trainer", "optimizer"):
         check_target_keys(c.get(place), place, issues)
     for place in ("callbacks", "logger"):

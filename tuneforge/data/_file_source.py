@@ -93,9 +93,12 @@ class FileSource:
                 break
         return kept
 
-    def _read(self, path: str) -> list[tuple[str, int, Any]]:
+    def _read(self, path: str, fmt: str | None = None) -> list[tuple[str, int, Any]]:
+        """The records of one file; `fmt`: its format, when `build` has checked the file already."""
         file, read_before = Path(path).expanduser(), self.report.read
-        kept = self._keep(str(file), read_records(file, self.format, self.report, streaming=self.streaming,
+        if fmt is None:
+            check_readable(file)
+        kept = self._keep(str(file), read_records(file, fmt or self.format, self.report, streaming=self.streaming,
                                                   subset=self.subset))
         if self.report.read == read_before:
             raise TuneforgeError(f"data file {file} is empty (no records)")
@@ -122,14 +125,15 @@ class FileSource:
         self.report, self._fields_seen = RejectLog(strict=self.strict), []
         source = Path(self.path).expanduser()
         check_readable(source)
-        if detect_format(source, self.format) == "hf":
+        fmt = detect_format(source, self.format)
+        if fmt == "hf":
             raw = self._read_dataset(source)
         else:
             if self.subset or self.split:
                 key = "subset" if self.subset else "split"
                 raise ConfigError(ConfigIssue(f"data.{key}", f"{self.path} is a single file: data.{key} applies "
                                                             "to datasets (a hub id or a dataset directory)"))
-            raw = {"train": self._read(self.path)}
+            raw = {"train": self._read(self.path, fmt)}
         for split, extra in (("val", self.val_path), ("test", self.test_path)):
             if extra:
                 raw[split] = self._read(extra)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from tuneforge.errors import TuneforgeError
-from tuneforge.data._hub import looks_like_hub_id, unreachable_reason
+from tuneforge.hub import looks_like_hub_id, unreachable_reason
 
 FORMATS = ("auto", "jsonl", "json", "csv", "tsv", "parquet", "txt", "hf")
 _BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
@@ -86,11 +86,10 @@ def check_readable(path: Path) -> None:
 
 
 def read_records(path: Path, fmt: str, log: RejectLog, *, streaming: bool = False,
-                 hf_split: str | None = None, subset: str | None = None) -> Iterator[tuple[int, Any]]:
-    """Yield (line, record) for each record of `path`; unparseable records go to `log`. For a dataset
-    (`hf`), the records of its split `hf_split` (tuneforge's name: train / val / test) or, for a
-    dataset without splits, all of them."""
-    check_readable(path)
+                 subset: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Yield (line, record) for each record of `path` (which `check_readable` has accepted); unparseable
+    records go to `log`. For a dataset (`hf`), the records of its train split or, for a dataset without
+    splits, all of them."""
     fmt = detect_format(path, fmt)
     reader = {"jsonl": _jsonl, "json": _json, "csv": _csv, "tsv": _csv, "parquet": _parquet,
               "txt": _txt}.get(fmt)
@@ -100,7 +99,7 @@ def read_records(path: Path, fmt: str, log: RejectLog, *, streaming: bool = Fals
         yield from reader(path, log)
     else:
         splits = hf_source(path, subset, None, streaming)
-        yield from hf_rows(splits.get(hf_split or "train", []), log)
+        yield from hf_rows(splits.get("train", []), log)
 
 
 def _jsonl(path: Path, log: RejectLog) -> Iterator[tuple[int, Any]]:

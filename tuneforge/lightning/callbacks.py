@@ -3,6 +3,7 @@ record besides the loss (learning rate, gradient norm, the run's config as hyper
 and the progress bar (rich on a terminal, plain and infrequent otherwise)."""
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 from pathlib import Path
@@ -60,28 +61,36 @@ class LossHistory(pl.Callback):
 class TrainingSignals(pl.Callback):
     """What the loggers record besides the loss: `train/lr` (the first parameter group's learning rate;
     `train/lr_<i>` for groups whose rate differs, e.g. LoRA+) and `train/grad_norm` (the total L2 norm of the
-    trainable gradients before clipping) at every optimizer step, written every `trainer.log_every_n_steps`
-    like train/loss; and, when the fit starts, the run's redacted resolved config (`<run_dir>/config.yaml`)
-    as the loggers' hyper-parameters (TensorBoard hparams, the W&B run config, MLflow params plus the file
-    as an MLflow artifact)."""
+    trainable gradients before clipping), measured only on the optimizer steps that the loggers write (every
+    `trainer.log_every_n_steps`, like train/loss); and, when the fit starts, the run's redacted resolved config
+    (`params`: what train.py wrote to `<run_dir>/config.yaml`; read from that file when not given) as the
+    loggers' hyper-parameters (TensorBoard hparams, the W&B run config, MLflow params plus the file as an
+    MLflow artifact)."""
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        self.params = params
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.loggers or trainer.global_rank != 0:
             return
-        file = Path(trainer.default_root_dir) / "config.yaml"
-        if not file.is_file():
-            log.warning("no %s: the loggers get no hyper-parameters", file)
-            return
-        import yaml
+        file, params = Path(trainer.default_root_dir) / "config.yaml", copy.deepcopy(self.params)
+        if params is None:
+            if not file.is_file():
+                log.warning("no %s: the loggers get no hyper-parameters", file)
+                return
+            import yaml
+
+            params = yaml.safe_load(file.read_text()) or {}
         from lightning.pytorch.loggers import MLFlowLogger  # mlflow itself is imported only when one is used
 
-        params = yaml.safe_load(file.read_text()) or {}
         for logger in trainer.loggers:
             logger.log_hyperparams(params)
-            if isinstance(logger, MLFlowLogger):  # its params are cut at 250 characters: the whole file too
+            if isinstance(logger, MLFlowLogger) and file.is_file():  # params are cut at 250 characters: the file too
                 logger.experiment.log_artifact(logger.run_id, str(file))
 
     def on_before_optimizer_step(self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any) -> None:
+        if not (trainer._logger_connector.should_update_logs or trainer.fast_dev_run):
+            return  # the loggers write only these steps (Lightning's LearningRateMonitor asks the same)
         import torch
 
         grads = [p.grad.detach() for p in pl_module.parameters() if p.grad is not None]

@@ -6,6 +6,7 @@ as `_target_` nodes that passed the allow-list.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,13 +66,23 @@ def threads_issue(value: Any) -> str | None:
     return f"expected auto or a number of threads >= 1, got {value!r}"
 
 
+@functools.cache
+def torch_default_threads() -> int:
+    """torch's thread count before `use_threads` first changed it: the jobs of a multirun share one process,
+    and `auto` must not inherit the count an earlier job set."""
+    import torch
+
+    return torch.get_num_threads()
+
+
 def use_threads(value: Any, num_parameters: int) -> int:
     """Set torch's intra-op threads for training and evaluation (`threads: auto`: one for a model under
     `ONE_THREAD_BELOW` parameters, torch's default otherwise); returns the count in use."""
     import torch
 
+    default = torch_default_threads()  # recorded on the first call, before any job sets a count
     if value == "auto":
-        value = 1 if num_parameters < ONE_THREAD_BELOW else torch.get_num_threads()
+        value = 1 if num_parameters < ONE_THREAD_BELOW else default
     if value != torch.get_num_threads():
         torch.set_num_threads(int(value))
     return torch.get_num_threads()
@@ -87,9 +98,11 @@ def generation_eval(settings: EvalSettings, data: Any, tokenizer: Any, template:
 
 
 def fit(stage: Any, model: Any, tokenizer: Any, template: Any, data: Any, peft_callbacks: list[Any],
-        settings: FitSettings, history: Any, step_offset: int = 0, stage_dir: Path | None = None) -> Any:
+        settings: FitSettings, history: Any, step_offset: int = 0, stage_dir: Path | None = None,
+        params: dict[str, Any] | None = None) -> Any:
     """One Lightning fit over `data` (a prepared stage); checkpoints go to `<stage_dir>/checkpoints` and,
-    with `settings.resume`, training continues from its `last.ckpt`. Returns the trainer."""
+    with `settings.resume`, training continues from its `last.ckpt`. `params` (the run's recorded config) go to
+    the loggers as hyper-parameters. Returns the trainer."""
     import lightning.pytorch as pl
     from hydra.utils import instantiate
 
@@ -108,7 +121,7 @@ def fit(stage: Any, model: Any, tokenizer: Any, template: Any, data: Any, peft_c
     loader, pad = stage.settings, tokenizer.pad_token_id
     position = LoaderPosition()  # gets the loader once the trainer says which rank this is
     # The method's own callbacks (e.g. AdaLoRA's allocator) run before the checkpoint is taken.
-    callbacks = [stage_history, RunStats(), TrainingSignals(), RNGState(), position, *peft_callbacks]
+    callbacks = [stage_history, RunStats(), TrainingSignals(params), RNGState(), position, *peft_callbacks]
     if settings.eval.every_n_steps:
         callbacks.append(generation_eval(settings.eval, data, tokenizer, template, ckpt_dir / "best.ckpt"))
     if settings.checkpoint:  # after the evaluation, so the checkpoint holds its result

@@ -22,35 +22,6 @@ if TYPE_CHECKING:
 MEGA_BATCH = 50  # batches per length-sorted group (as transformers' LengthGroupedSampler)
 
 
-class _GroupedIterator:
-    """State as torchdata's random sampler iterator: the generator state at the start of the epoch
-    and how many indices were yielded (replayed on load)."""
-
-    def __init__(self, sampler: LengthGroupedSampler):
-        self.sampler = sampler
-        self.generator_state = sampler.generator.get_state()
-        self.order = sampler.order()
-        self.yielded = 0
-
-    def __iter__(self) -> _GroupedIterator:
-        return self
-
-    def __next__(self) -> int:
-        if self.yielded == len(self.order):
-            raise StopIteration
-        self.yielded += 1
-        return self.order[self.yielded - 1]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"yielded": self.yielded, "generator": self.generator_state}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.generator_state = state["generator"]
-        self.sampler.generator.set_state(self.generator_state)
-        self.order = self.sampler.order()
-        self.yielded = state["yielded"]
-
-
 class LengthGroupedSampler:
     """Each epoch: a seeded random permutation, cut into mega-batches of `MEGA_BATCH` batches, each
     sorted by length (longest first); consecutive batches then hold examples of similar lengths, so
@@ -68,7 +39,9 @@ class LengthGroupedSampler:
                 for i in sorted(perm[s:s + size], key=lambda k: -self.lengths[k])]
 
     def __iter__(self) -> Iterator[int]:
-        return _GroupedIterator(self)
+        from tuneforge.lightning.shard import ReplayIterator
+
+        return ReplayIterator(self, self.generator)
 
     def __len__(self) -> int:
         return len(self.lengths)

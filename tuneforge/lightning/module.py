@@ -130,18 +130,20 @@ def is_prompt_learning(model: torch.nn.Module) -> bool:
         getattr(c, "is_prompt_learning", False) for c in configs.values())
 
 
-def padding_free_inputs(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """Input ids and restarting position ids, no attention mask (the forward must not use a cache); refused
-    with a clear error where transformers cannot isolate the examples from the position ids."""
-    from tuneforge.errors import TuneforgeError
+def layout_problem(model: torch.nn.Module, layout: str) -> str | None:
+    """Why `model` cannot train on batches of `layout` (`padding_free`: one row, restarting position ids;
+    `packed`: rows of several examples with a 4D mask) without its examples seeing each other, or None."""
     from tuneforge.render.collate import padding_free_problem
 
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    problem = padding_free_problem(getattr(getattr(base, "config", None), "_attn_implementation", None),
-                                   is_prompt_learning(model))
-    if problem:
-        raise TuneforgeError(f"data.packing=padding_free: {problem}")
-    return {"input_ids": batch["input_ids"], "position_ids": batch["position_ids"]}
+    if layout == "padding_free":
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        problem = padding_free_problem(getattr(getattr(base, "config", None), "_attn_implementation", None),
+                                       is_prompt_learning(model))
+        return f"data.packing=padding_free: {problem}" if problem else None
+    if layout == "packed" and is_prompt_learning(model):
+        return ("data.packing=true does not work with prompt-learning PEFT methods "
+                "(prefix, prompt, ptuning, ptuning_free): use data.group_by_length=true")
+    return None
 
 
 class SFTModule(pl.LightningModule):
@@ -160,23 +162,34 @@ class SFTModule(pl.LightningModule):
         self.scheduler, self.weight_decay = scheduler, weight_decay
         self.fused_loss = fused_loss
         self.strict_loading = False  # checkpoints hold only the trainable weights
+        self._layouts_checked: set[str] = set()
 
     def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Only trainable tensors: the frozen base is rebuilt identically from config on resume."""
         trainable = {n for n, p in self.named_parameters() if p.requires_grad}
         return {k: v for k, v in super().state_dict(*args, **kwargs).items() if k in trainable}
 
-    def model_inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
-        """The HF forward's inputs for a padded or a packed batch (never the labels)."""
-        if "segment_ids" not in batch and "attention_mask" not in batch:  # padding-free (PaddingFreeCollator)
-            return padding_free_inputs(self.model, batch)
-        if "segment_ids" not in batch:
-            return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
-        if is_prompt_learning(self.model):
+    def check_layout(self, layout: str) -> None:
+        """Refuse a batch layout whose examples the model cannot isolate (`layout_problem`): checked on the
+        first batch of each layout, not on every forward pass."""
+        if layout in self._layouts_checked:
+            return
+        if problem := layout_problem(self.model, layout):
             from tuneforge.errors import TuneforgeError
 
-            raise TuneforgeError("data.packing=true does not work with prompt-learning PEFT methods "
-                                 "(prefix, prompt, ptuning, ptuning_free): use data.group_by_length=true")
+            raise TuneforgeError(problem)
+        self._layouts_checked.add(layout)
+
+    def model_inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
+        """The HF forward's inputs for a padded or a packed batch (never the labels). A padding-free batch
+        (PaddingFreeCollator) gets input ids and restarting position ids, no attention mask (the forward must
+        not use a cache)."""
+        if "segment_ids" not in batch and "attention_mask" not in batch:
+            self.check_layout("padding_free")
+            return {"input_ids": batch["input_ids"], "position_ids": batch["position_ids"]}
+        if "segment_ids" not in batch:
+            return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+        self.check_layout("packed")
         dtype = self.model.get_input_embeddings().weight.dtype
         return {"input_ids": batch["input_ids"], "position_ids": batch["position_ids"],
                 "attention_mask": packed_attention_mask(batch["segment_ids"], dtype)}

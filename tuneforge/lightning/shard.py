@@ -35,37 +35,38 @@ class ShardSampler(Sampler[int]):
         return order[self.rank:total:self.num_replicas]
 
     def __iter__(self) -> Iterator[int]:
-        return _ShardIterator(self)
+        return ReplayIterator(self, getattr(self.base, "generator", None))
 
     def set_epoch(self, epoch: int) -> None:
         if hasattr(self.base, "set_epoch"):
             self.base.set_epoch(epoch)
 
 
-class _ShardIterator:
-    """One epoch of a ShardSampler with torchdata's `state_dict` / `load_state_dict` (replayed on load)."""
+class ReplayIterator:
+    """One epoch of a sampler's `order()`, resumable as torchdata's sampler iterators are: the state is the
+    generator's state at the start of the epoch and how many indices were yielded; loading it restores the
+    generator, draws the same order again and continues after what was yielded. (Also the iterator of
+    loaders.LengthGroupedSampler.)"""
 
-    def __init__(self, sampler: ShardSampler):
-        self.sampler = sampler
-        generator = getattr(sampler.base, "generator", None)
+    def __init__(self, sampler: Any, generator: Any):
+        self.sampler, self.generator = sampler, generator
         self.generator_state = generator.get_state() if generator is not None else None
-        self.indices, self.yielded = sampler.order(), 0
+        self.order, self.yielded = sampler.order(), 0
 
-    def __iter__(self) -> _ShardIterator:
+    def __iter__(self) -> ReplayIterator:
         return self
 
     def __next__(self) -> int:
-        if self.yielded == len(self.indices):
+        if self.yielded == len(self.order):
             raise StopIteration
         self.yielded += 1
-        return self.indices[self.yielded - 1]
+        return self.order[self.yielded - 1]
 
     def state_dict(self) -> dict[str, Any]:
         return {"yielded": self.yielded, "generator": self.generator_state}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        generator = getattr(self.sampler.base, "generator", None)
-        if generator is not None and state.get("generator") is not None:
-            generator.set_state(state["generator"])
+        if self.generator is not None and state.get("generator") is not None:
+            self.generator.set_state(state["generator"])
         self.generator_state = state.get("generator")
-        self.indices, self.yielded = self.sampler.order(), state["yielded"]
+        self.order, self.yielded = self.sampler.order(), state["yielded"]

@@ -34,7 +34,7 @@ class HFModel:
     def check_hub(self) -> None:
         """A hub id that cannot be loaded now (offline and not cached) stops at once with the fix, instead of
         the hub client's retries and a long traceback."""
-        from tuneforge.data._hub import hub_model_problem
+        from tuneforge.hub import hub_model_problem
         from tuneforge.errors import TuneforgeError
 
         for name in dict.fromkeys((self.name_or_path, self.tokenizer)):
@@ -57,12 +57,15 @@ class HFModel:
         model = AutoModelForCausalLM.from_pretrained(
             self.name_or_path, **load_kwargs(self.dtype, self.attn_implementation, quantization,
                                              trust_remote_code=self.trust_remote_code))
-        return finish(model, self.gradient_checkpointing), self.build_tokenizer()
+        return finish(model, self.gradient_checkpointing), self._load_tokenizer()
 
     def build_tokenizer(self):  # noqa: ANN201 (transformers type)
+        self.check_hub()
+        return self._load_tokenizer()
+
+    def _load_tokenizer(self):  # noqa: ANN201 (transformers type)
         from transformers import AutoTokenizer
 
-        self.check_hub()
         tokenizer = AutoTokenizer.from_pretrained(self.tokenizer, trust_remote_code=self.trust_remote_code)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token

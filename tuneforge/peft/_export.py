@@ -5,7 +5,6 @@ against), a full or freeze run as its complete model; methods that cannot be mer
 only tuneforge loads), each said in one line."""
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.errors import TuneforgeError
-from tuneforge.peft._hf import dequantize_linears, quiet_bitsandbytes, save_tokenizer
+from tuneforge.peft._hf import dequantize_linears, is_peft_adapter, save_tokenizer
 
 #: Where a run keeps what its method saved (the first that exists holds the saved tokenizer).
 SAVED_DIRS = ("adapter", "model", "freeze")
@@ -43,8 +42,7 @@ def export_run(run_dir: Path, out: Path, build_base: Callable[[], Any], method: 
     exactly as training did (same config and seed); `tokenizer` is the run's saved one (its template)."""
     run_dir, out = Path(run_dir), Path(out)
     adapter = run_dir / "adapter"
-    peft_format = (adapter / "adapter_config.json").is_file() and "peft_type" in json.loads(
-        (adapter / "adapter_config.json").read_text())
+    peft_format = is_peft_adapter(adapter)
     if adapter.is_dir() and not peft_format:
         _copy(adapter, out)
         save_tokenizer(tokenizer, out)
@@ -58,7 +56,6 @@ def export_run(run_dir: Path, out: Path, build_base: Callable[[], Any], method: 
     if not peft_format:  # full, freeze: the method's own loader gives the complete model
         model = method.load(base, run_dir)
         return _save_model(model, tokenizer, out, "model", f"peft={method_name}: exported the full model to {out}")
-    quiet_bitsandbytes()
     from peft import PeftModel
 
     model = PeftModel.from_pretrained(base, str(adapter)).eval()

@@ -4,17 +4,14 @@ the base a PEFT adapter names (saved with the run when the model was built from 
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
+from tuneforge.peft._init_conversion import save_converted
+
 log = logging.getLogger("tuneforge.peft")
-
-
-def quiet_bitsandbytes() -> None:
-    """Silence bitsandbytes' "Failed to load CPU gemm_4bit_forward from kernels-community" log: harmless
-(the CPU path works without it), and the fix it hints at, installing `kernels`, would fetch from a hub."""
-    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 
 def save_tokenizer(tokenizer: Any, path: Path, model: Any = None) -> None:
@@ -68,10 +65,11 @@ def stop_token_ids(tokenizer: Any) -> list[int]:
 
 def save_adapter(model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
     """Save a peft model's adapter (and the tokenizer) under `out_dir/adapter`; a base built from config is
-    saved under `out_dir/base` first, so the adapter names a base that loads."""
+    saved under `out_dir/base` first, so the adapter names a base that loads. A PiSSA / OLoRA adapter is saved
+    as a LoRA on the original base (_init_conversion.py)."""
     adapter = Path(out_dir) / "adapter"
     saved = save_base(model, tokenizer, Path(out_dir))
-    model.save_pretrained(adapter)
+    save_converted(model, adapter)
     save_tokenizer(tokenizer, adapter, model)
     return {"adapter": str(adapter)} | saved
 
@@ -118,7 +116,6 @@ def dequantize_linears(model: Any) -> Any:
               if type(c).__name__ in ("Linear4bit", "Linear8bitLt") and type(c).__module__.startswith("bitsandbytes")]
     if not layers:
         return model
-    quiet_bitsandbytes()
     import bitsandbytes.functional as F
 
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
@@ -143,9 +140,15 @@ def dequantize_linears(model: Any) -> Any:
     return model
 
 
+def is_peft_adapter(path: Path) -> bool:
+    """Whether directory `path` holds a PEFT-format adapter (adapter_config.json with a `peft_type`), not
+    tuneforge's own adapter files (which have no transformers / PEFT loader)."""
+    config = Path(path) / "adapter_config.json"
+    return config.is_file() and "peft_type" in json.loads(config.read_text())
+
+
 def load_adapter(model: Any, path: Path) -> Any:
     """Load a saved peft adapter onto a freshly built base model, in eval mode."""
-    quiet_bitsandbytes()
     from peft import PeftModel
 
     return PeftModel.from_pretrained(model, str(path)).eval()

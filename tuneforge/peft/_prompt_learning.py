@@ -9,6 +9,8 @@ from tuneforge.peft._hf import AdapterFiles
 class PeftPromptLearning(AdapterFiles):
     """apply / save / load for a peft prompt-learning config built by `peft_config(model)`."""
 
+    prompt_learning = True  # virtual tokens per row: its rows cannot hold several packed examples
+
     def peft_config(self, model: Any) -> Any:  # pragma: no cover (overridden)
         raise NotImplementedError
 

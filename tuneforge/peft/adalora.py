@@ -45,9 +45,6 @@ class AdaLora:
         return tinit, tfinal
 
     def apply(self, model: Any, tokenizer: Any = None) -> Any:
-        from tuneforge.peft._hf import quiet_bitsandbytes
-
-        quiet_bitsandbytes()
         from peft import AdaLoraConfig, get_peft_model
 
         total = self.total_step or 1_000_000  # placeholder: the callback sets the real value on fit start

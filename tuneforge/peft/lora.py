@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.errors import ConfigError, ConfigIssue
-from tuneforge.peft._init_conversion import keep_initial_adapter, save_converted
+from tuneforge.peft._init_conversion import keep_initial_adapter
 from tuneforge.peft._loraplus import mark_loraplus
 from tuneforge.registry import register
 
@@ -69,12 +69,9 @@ class Lora:
         return mark_loraplus(model, self.loraplus_lr_ratio)
 
     def save(self, model: Any, tokenizer: Any, out_dir: Path) -> dict[str, str]:
-        from tuneforge.peft._hf import save_base, save_tokenizer
+        from tuneforge.peft._hf import save_adapter, save_tokenizer
 
-        adapter = Path(out_dir) / "adapter"
-        saved = {"adapter": str(adapter)} | save_base(model, tokenizer, Path(out_dir))  # model=tiny: run/base
-        save_converted(model, adapter)  # PiSSA / OLoRA: as a LoRA on the original base (_init_conversion.py)
-        save_tokenizer(tokenizer, adapter, model)
+        saved = save_adapter(model, tokenizer, out_dir)  # model=tiny: run/base; PiSSA / OLoRA: converted
         if self.merge:
             merged_dir = Path(out_dir) / "merged"
             merged = model.merge_and_unload(safe_merge=True)

@@ -23,6 +23,8 @@ class FreeFormPTuning:
     k-th occurrence in a sequence is virtual token k); the placeholder is added to the tokenizer as a
     special token. Needs the tokenizer at apply time: `apply(model, tokenizer)`."""
 
+    prompt_learning = True  # virtual tokens numbered per row: its rows cannot hold several packed examples
+
     def __init__(self, num_virtual_tokens: int = 8, placeholder: str = "<|v|>",
                  encoder: Literal["MLP", "LSTM"] = "MLP", encoder_hidden_size: int = 128):
         if num_virtual_tokens < 1:

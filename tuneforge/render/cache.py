@@ -1,11 +1,13 @@
 """Prepared data cached by content hash: a second run with the same inputs loads it instead of preparing.
 
 The key hashes everything the prepared data depends on: the data builder's settings with the size and
-modification time of every file or directory they name, the tokenizer (its whole `tokenizer.json` and
-special tokens), the template, the loss masker, `max_length` and `truncation`, the tuneforge version and
-the size and modification time of the code that prepares (the modules of tuneforge's data, template,
-loss-mask, mixer and render packages, and of every class involved, plugins' included). Any change of
-these is a new key. Inputs it cannot describe reliably (an object with hidden state such as a random
+modification time of every file or directory they name (a `Path`, or the string of a key `path`, `file`,
+`dir`, `*_path`, `*_file`, `*_dir` or their plurals; other strings are values, never looked up: a builder
+naming files under another key describes itself with `cache_fingerprint()`), the tokenizer (its whole
+`tokenizer.json` and special tokens), the template, the loss masker, `max_length` and `truncation`, the
+tuneforge version and the size and modification time of the code that prepares (the modules of tuneforge's
+data, template, loss-mask, mixer and render packages, and of every class involved, plugins' included). Any
+change of these is a new key. Inputs it cannot describe reliably (an object with hidden state such as a random
 generator, a `path` that names no file, e.g. a hub dataset id) disable the cache for that run.
 
 Entries are `<cache dir>/<key>.pkl`, written to a temporary file beside the target, flushed to disk and
@@ -27,7 +29,6 @@ import os
 import pickle
 import random
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,10 @@ def _stat(path: Path) -> list[Any]:
 
 
 def _path_like(key: str) -> bool:
-    return key == "path" or key.endswith(("_path", "_file"))
+    """A key that names files: `path`, `file`, `dir` (and their plurals), or one ending in `_path`, `_file`,
+    `_dir` (`val_path`, `data_files`)."""
+    key = key.removesuffix("s")
+    return key in ("path", "file", "dir") or key.endswith(("_path", "_file", "_dir"))
 
 
 class _Describer:
@@ -78,7 +82,7 @@ class _Describer:
         if obj is None or isinstance(obj, (bool, int, float)):
             return obj
         if isinstance(obj, (str, Path)):
-            return self._string(str(obj), key)
+            return self._string(str(obj), key, isinstance(obj, Path))
         if isinstance(obj, (list, tuple)):
             return [self(v, key, depth + 1) for v in obj]
         if isinstance(obj, (set, frozenset)):
@@ -110,8 +114,10 @@ class _Describer:
         return {"type": name, "state": self(state, key, depth + 1)}
 
     @staticmethod
-    def _string(value: str, key: str) -> Any:
-        if not value or "\n" in value or len(value) > 4096:
+    def _string(value: str, key: str, is_path: bool = False) -> Any:
+        """A Path, or the string of a path-like key (`_path_like`), as the stat of what it names; any other
+        string as itself (a value such as "." under another key is never walked)."""
+        if not value or "\n" in value or len(value) > 4096 or not (is_path or _path_like(key)):
             return value
         path = Path(value).expanduser()
         try:
@@ -120,7 +126,7 @@ class _Describer:
             exists = False
         if exists:
             return {"path": str(path.resolve()), "stat": _stat(path)}
-        if _path_like(key) and value != "???":
+        if value != "???":
             raise Undescribable(f"{key}={value!r} names no file (a hub id or a missing file)")
         return value
 
@@ -188,23 +194,17 @@ def load(directory: Path, key: str) -> Any | None:
 
 
 def store(directory: Path, key: str, value: Any) -> Path | None:
-    """Write an entry atomically (temporary file beside it, fsync, rename); a failure only warns."""
+    """Write an entry atomically (artifacts.write_bytes: temporary file beside it, fsync, rename); any failure
+    (a value that cannot be pickled, a full disk) only warns, and leaves no temporary file."""
+    from tuneforge.artifacts import write_bytes
+
     path = directory / f"{key}.pkl"
-    tmp = None
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump((key, value), f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        return path
-    except OSError as err:
+        write_bytes(path, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception as err:  # noqa: BLE001 (the cache is an optimisation: the run goes on without it)
         log.warning("data cache: could not write %s (%s); the run goes on without it", path, err)
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
         return None
+    return path
 
 
 ENCODED_FIELDS = ("input_ids", "labels", "truncated", "length", "cut")

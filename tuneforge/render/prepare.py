@@ -19,7 +19,7 @@ from tuneforge.loss_mask.base import LossMasker
 from tuneforge.render.encode import Encoded
 from tuneforge.render.parallel import encode_examples
 from tuneforge.data.example import Example
-from tuneforge.template.base import Template
+from tuneforge.template.base import Template, UnrenderableMessage
 
 log = logging.getLogger("tuneforge.data")
 
@@ -48,17 +48,17 @@ def encode_split(examples: list[Example], tokenizer: Any, template: Template, ma
     """Encode every example (batched, on `settings.num_proc` processes: render/parallel.py); each one not
     kept is counted under its reason (and, with `strict`, stops the run with `file:line: reason`)."""
     stats, kept = EncodeStats(read=len(examples)), []
-    encoded = encode_examples(examples, tokenizer, template, masker, settings.max_length,
-                              getattr(settings, "num_proc", 1), f"encoding {split}")
+    encoded = encode_examples(examples, tokenizer, template, masker, settings.max_length, settings.num_proc,
+                              f"encoding {split}")
     for index, (example, enc) in enumerate(zip(examples, encoded)):
         unrenderable = None
-        if isinstance(enc, TuneforgeError):  # a role the template lacks (tool messages under template=alpaca)
-            if "has no role" not in str(enc):
-                raise enc
-            enc, unrenderable = None, str(enc)
+        if isinstance(enc, UnrenderableMessage):  # e.g. tool messages under template=alpaca: the record's fault
+            enc, unrenderable = None, enc
+        elif isinstance(enc, TuneforgeError):
+            raise enc
         reason, trained = None, enc.num_trained if enc is not None else 0
         if unrenderable is not None:
-            reason = ("unsupported_role", unrenderable)
+            reason = (unrenderable.kind, str(unrenderable))
         elif enc.truncated and settings.truncation == "drop":
             count = f"more than {enc.length}" if enc.cut else str(enc.length)
             reason = ("too_long", f"too long: {count} tokens > data.max_length={settings.max_length}")
@@ -134,8 +134,8 @@ def prepare_data(builder: Any, tokenizer: Any, template: Template, masker: LossM
     from tuneforge.render import cache
 
     key = directory = None
-    if getattr(settings, "cache", False):
-        directory = cache.cache_dir(getattr(settings, "cache_dir", None))
+    if settings.cache:
+        directory = cache.cache_dir(settings.cache_dir)
         key = cache.cache_key(builder, tokenizer, template, masker, settings)
     if key is not None:
         start = time.perf_counter()
@@ -150,8 +150,7 @@ def prepare_data(builder: Any, tokenizer: Any, template: Template, masker: LossM
             if run_dir is not None:
                 write_rejects(run_dir, data.rejects)
             return data
-    with _no_gc():
-        data = _prepare(builder, tokenizer, template, masker, settings, run_dir)
+    data = _prepare(builder, tokenizer, template, masker, settings, run_dir)
     if key is not None and data.metrics["data/read"] >= cache.MIN_RECORDS:
         try:
             path = cache.store(directory, key, _pack(data))
@@ -197,11 +196,12 @@ def _prepare(builder: Any, tokenizer: Any, template: Template, masker: LossMaske
 
     def encode_all(splits: dict[str, list[Example]]) -> tuple[dict, dict, dict]:
         encoded, stats, kept_examples = {}, {}, {}
-        for split in SPLITS:
-            examples = splits.get(split, [])
-            encoded[split], stats[split] = encode_split(examples, tokenizer, template, masker, settings,
-                                                        split, strict)
-            kept_examples[split] = [examples[i] for i in stats[split].kept_index]
+        with _no_gc():  # encoding only: building (datasets, pyarrow) runs with the collector as usual
+            for split in SPLITS:
+                examples = splits.get(split, [])
+                encoded[split], stats[split] = encode_split(examples, tokenizer, template, masker, settings,
+                                                            split, strict)
+                kept_examples[split] = [examples[i] for i in stats[split].kept_index]
         return encoded, stats, kept_examples
 
     metrics: dict[str, Any] = {}
@@ -241,7 +241,8 @@ def _prepare(builder: Any, tokenizer: Any, template: Template, masker: LossMaske
     if run_dir is not None:
         write_rejects(run_dir, rejects)
     if not encoded["train"]:
-        raise TuneforgeError(f"no training examples left (read {read}, rejected {len(rejects)}); "
+        first = f"; first: {rejects[0]['file']}:{rejects[0]['line']}: {rejects[0]['reason']}" if rejects else ""
+        raise TuneforgeError(f"no training examples left (read {read}, rejected {len(rejects)}{first}); "
                              "see rejects.jsonl")
     evaluable = [ex for ex in (kept["test"] or kept["val"]) if ex.evaluable]
     return PreparedData(encoded, evaluable, metrics, rejects, [ex for ex in kept["val"] if ex.evaluable])

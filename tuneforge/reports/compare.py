@@ -11,7 +11,7 @@ from typing import Any
 
 from tuneforge.artifacts import write_text
 from tuneforge.errors import TuneforgeError
-from tuneforge.reports.curves import plot_loss_curves, short
+from tuneforge.reports.curves import plot_bars, plot_loss_curves
 from tuneforge.reports.sweep_summary import render
 
 
@@ -96,43 +96,18 @@ def run_labels(rows: list[dict[str, Any]], keys: list[str]) -> list[str]:
     return labels
 
 
-def rows_for(runs: list[Path]) -> list[dict[str, Any]]:
+def rows_for(runs: list[Path]) -> tuple[list[dict[str, Any]], set[str]]:
+    """(one row per run: its directory, the config keys that differ, its numeric metrics; the metric names)."""
     configs = [flat_config(r) for r in runs]
     differing_keys = differing(configs)
-    rows = []
+    rows, metric_names = [], set()
     for run, config in zip(runs, configs):
         row: dict[str, Any] = {"run": str(run)}
         row |= {k: config.get(k) for k in differing_keys}
-        row |= numeric_metrics(run)
-        rows.append(row)
-    return rows
-
-
-def plot_metrics(rows: list[dict[str, Any]], metric_keys: list[str], path: Path, labels: list[str]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ncols = min(3, len(metric_keys))
-    nrows = -(-len(metric_keys) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 + 3.0 * ncols, nrows * (1.0 + 0.35 * len(rows))),
-                             squeeze=False, sharey=True)
-    for ax in axes.flat[len(metric_keys):]:
-        ax.set_visible(False)
-    for ax, key in zip(axes.flat, metric_keys):
-        values = [r.get(key, float("nan")) for r in rows]
-        bars = ax.barh(range(len(rows)), values, color=[f"C{i % 10}" for i in range(len(rows))])
-        ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
-        ax.set_title(key, fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.margins(x=0.25)
-    for row_axes in axes:
-        row_axes[0].set_yticks(range(len(rows)), [short(label, 50) for label in labels], fontsize=8)
-    axes[0][0].invert_yaxis()  # shared: every panel lists the runs top-down
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+        metrics = numeric_metrics(run)
+        metric_names |= metrics.keys()
+        rows.append(row | metrics)
+    return rows, metric_names
 
 
 HEADLINE = ("exact_match_after", "exact_match_before", "val/loss", "train/loss", "eval/exact_match",
@@ -145,8 +120,7 @@ def compare(paths: list[str], out: str | None = None) -> dict[str, Path]:
         raise TuneforgeError("nothing to compare")
     out_dir = Path(out) if out else Path("compare")
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = rows_for(runs)
-    metric_names = set().union(*(numeric_metrics(r) for r in runs))
+    rows, metric_names = rows_for(runs)
     config_keys = [k for k in rows[0] if k != "run" and k not in metric_names]
     common = [k for k in HEADLINE if any(k in r for r in rows)]
     extra = sorted({k for r in rows for k in r if k.startswith(("eval/", "stage")) and k not in common})
@@ -157,8 +131,7 @@ def compare(paths: list[str], out: str | None = None) -> dict[str, Path]:
     files = {"markdown": write_text(out_dir / "compare.md", md),
              "csv": write_text(out_dir / "compare.csv", table_csv),
              "metrics_png": out_dir / "metrics.png", "losses_png": out_dir / "loss_curves.png"}
-    plot_metrics(rows, common or [k for k in rows[0] if isinstance(rows[0][k], float)][:4], files["metrics_png"],
-                 labels)
+    plot_bars(rows, common or [k for k in rows[0] if isinstance(rows[0][k], float)][:4], labels, files["metrics_png"])
     if plot_loss_curves(list(zip(labels, runs)), files["losses_png"]) is None:
         del files["losses_png"]  # no run has a loss history (e.g. eval runs)
     print_table(rows, keys, common, len(config_keys))

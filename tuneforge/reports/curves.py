@@ -1,16 +1,50 @@
-"""Loss curves of several runs in one chart: each run one colour, its training loss as a line and its
-validation loss as dashed points, labelled by what differs between the runs (the sweep summary, `compare`)."""
+"""The charts of several runs (the sweep summary, `compare`), each run labelled by what differs between the
+runs: their metrics as bar charts, and their loss curves in one chart (each run one colour, its training loss
+as a line and its validation loss as dashed points)."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 #: The longest legend label; longer ones are cut with an ellipsis (the tables hold the full text).
 MAX_LABEL = 70
+#: At most this many bar charts side by side (more go on further rows).
+BAR_COLUMNS = 3
 
 
 def short(label: str, limit: int = MAX_LABEL) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def plot_bars(rows: list[dict[str, Any]], keys: list[str], labels: list[str], path: Path) -> Path:
+    """One horizontal bar chart per key of `rows` (one bar per row, labelled by `labels`; a missing or
+    non-numeric value is no bar) -> `path` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ncols = min(BAR_COLUMNS, len(keys))
+    nrows = -(-len(keys) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 + 3.0 * ncols, nrows * (1.0 + 0.35 * len(rows))),
+                             squeeze=False, sharey=True)
+    for ax in axes.flat[len(keys):]:
+        ax.set_visible(False)
+    for ax, key in zip(axes.flat, keys):
+        values = [float(r[key]) if isinstance(r.get(key), (int, float)) else float("nan") for r in rows]
+        bars = ax.barh(range(len(rows)), values, color=[f"C{i % 10}" for i in range(len(rows))])
+        ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
+        ax.set_title(key, fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.margins(x=0.25)
+    for row_axes in axes:
+        row_axes[0].set_yticks(range(len(rows)), [short(label, 50) for label in labels], fontsize=8)
+    axes[0][0].invert_yaxis()  # shared: every panel lists the runs top-down
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 def plot_loss_curves(runs: list[tuple[str, Path]], path: Path) -> Path | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.artifacts import write_text
+from tuneforge.peft._hf import is_peft_adapter
 
 
 def _load(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
@@ -95,7 +96,6 @@ def write_model_cards(run_dir: Path, artefacts: dict[str, str]) -> None:
 
 def library_of(path: Path) -> str:
     """`peft` for a PEFT adapter directory, `tuneforge` for tuneforge's own adapter files, else `transformers`."""
-    config = Path(path) / "adapter_config.json"
-    if not config.is_file():
-        return "transformers"
-    return "peft" if "peft_type" in json.loads(config.read_text()) else "tuneforge"
+    if is_peft_adapter(path):
+        return "peft"
+    return "tuneforge" if (Path(path) / "adapter_config.json").is_file() else "transformers"

@@ -14,7 +14,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 
 from tuneforge.artifacts import write_text
-from tuneforge.reports.curves import plot_loss_curves
+from tuneforge.reports.curves import plot_bars, plot_loss_curves
 
 #: metrics.json keys shown, in this order, when a job has them.
 COLUMNS = ("params/trainable", "perf/peak_cuda_mb", "perf/peak_rss_mb", "perf/fit_rss_mb", "perf/tokens_per_s",
@@ -73,27 +73,7 @@ def plot(rows: list[dict[str, Any]], path: Path, extra: tuple[str, ...] = ()) ->
             if any(isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool) for r in rows)]
     if not keys:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = [job_label(r) for r in rows]
-    fig, axes = plt.subplots(1, len(keys), figsize=(2.2 + 2.6 * len(keys), 0.9 + 0.32 * len(rows)),
-                             squeeze=False, sharey=True)
-    for ax, key in zip(axes[0], keys):
-        values = [float(r[key]) if isinstance(r.get(key), (int, float)) else float("nan") for r in rows]
-        bars = ax.barh(range(len(rows)), values, color=[f"C{i % 10}" for i in range(len(rows))])
-        ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
-        ax.set_title(key, fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.margins(x=0.25)
-    axes[0][0].set_yticks(range(len(rows)), labels, fontsize=8)
-    axes[0][0].invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return plot_bars(rows, keys, [job_label(r) for r in rows], path)
 
 
 def summarize(sweep_dir: Path, optimized_metric: str | None = None) -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@ role-based form of the `plain`, `alpaca`, `chatml`, `vicuna` and `zephyr` option
 
 A template is a component of kind `template` (config group `template`, one file per option here), built with
 the tokenizer: `template=alpaca`. Whatever its form, it renders a conversation to text plus one Span per
-turn: `render(messages, *, eos, bos, add_generation_prompt) -> (text, spans)`. Jinja templates (the
+turn: `render(messages, *, eos, bos, add_generation_prompt) -> (text, spans)`; a conversation it cannot
+render raises `UnrenderableMessage`, which data preparation counts as a rejected record. Jinja templates (the
 tokenizer's own, `chat_template` / `auto`, or one written in config, `jinja`) are rendered by `ChatTemplate`
 (chat_template.py), which reports spans the same way.
 
@@ -12,7 +13,8 @@ and suffix (the end-of-turn marker or EOS, which must be trained so the model le
 headers) and separators (blank lines between turns) belong to no turn. `{eos}` and `{bos}` are replaced by
 the tokenizer's tokens. A template with `tool_calls` renders an assistant message's OpenAI `tool_calls` after
 its content as `<tool_call>\n{"name": ..., "arguments": ...}\n</tool_call>` blocks (Hermes / Qwen style, part
-of the trained turn); one without them refuses such a message, as it refuses a role it does not have.
+of the trained turn); one without them refuses such a message, as it refuses a role it does not have
+(`UnsupportedRole`).
 
 Every template has a jinja form, `to_jinja()`, that transformers' `apply_chat_template` renders to exactly the
 text `render` gives (system messages, several turns, the generation prompt, eos / bos, tools): it is what a
@@ -27,6 +29,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuneforge.errors import TuneforgeError
+
+
+class UnrenderableMessage(TuneforgeError):
+    """A conversation the template cannot render (a fault of the record, not of the run): data preparation
+    counts the record as rejected under `kind`. A template (a plugin's too) raises it for such a record."""
+
+    kind = "unrenderable"
+
+
+class UnsupportedRole(UnrenderableMessage):
+    """A message whose role (or tool calls) the template does not have."""
+
+    kind = "unsupported_role"
 
 
 @dataclass(frozen=True)
@@ -59,7 +74,7 @@ class Template:
         for turn, message in enumerate(messages):
             role = message["role"]
             if role not in self.roles:
-                raise TuneforgeError(f"template {self.name!r} has no role {role!r} "
+                raise UnsupportedRole(f"template {self.name!r} has no role {role!r} "
                                      f"(roles: {', '.join(self.roles)})")
             prefix, suffix = (self._fill(t, eos, bos) for t in self.roles[role])
             emit(prefix)
@@ -76,7 +91,7 @@ class Template:
         text = message.get("content") or ""
         calls = message.get("tool_calls") or []
         if calls and not self.tool_calls:
-            raise TuneforgeError(f"template {self.name!r} has no role 'tool' (message {turn} carries tool_calls; "
+            raise UnsupportedRole(f"template {self.name!r} has no role 'tool' (message {turn} carries tool_calls; "
                                  "template=chatml or a chat template renders them)")
         for call in calls:
             call = call.get("function") or call

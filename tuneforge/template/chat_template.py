@@ -16,7 +16,7 @@ from typing import Any
 
 from tuneforge.errors import TuneforgeError
 from tuneforge.registry import register
-from tuneforge.template.base import Span
+from tuneforge.template.base import Span, UnrenderableMessage
 
 GENERATION_TAG = re.compile(r"\{%-?\s*generation\s*-?%\}")
 #: What a message passes to the template: OpenAI's fields (tool messages, an assistant's tool calls) included.
@@ -46,8 +46,8 @@ class ChatTemplate:
                 conversations=[messages], chat_template=self.source, add_generation_prompt=add_generation_prompt,
                 return_assistant_tokens_mask=track, **self.variables)
         except Exception as err:  # noqa: BLE001 (jinja errors, raise_exception() in templates)
-            raise TuneforgeError(f"the {self.name} template failed to render a conversation of "
-                                 f"{len(messages)} message(s): {err}") from None
+            raise UnrenderableMessage(f"the {self.name} template failed to render a conversation of "
+                                      f"{len(messages)} message(s): {err}") from None
         return rendered[0], (indices[0] if indices else [])
 
     def render(self, messages: list[dict[str, str]], *, eos: str = "", bos: str = "",
@@ -64,8 +64,8 @@ class ChatTemplate:
         text, blocks = self._render(messages, track=True)
         turns = [i for i, m in enumerate(messages) if m["role"] == "assistant"]
         if len(blocks) != len(turns):
-            raise TuneforgeError(f"the {self.name} template rendered {len(blocks)} generation block(s) for "
-                                 f"{len(turns)} assistant turn(s); cannot tell which tokens to train")
+            raise UnrenderableMessage(f"the {self.name} template rendered {len(blocks)} generation block(s) "
+                                      f"for {len(turns)} assistant turn(s); cannot tell which tokens to train")
         return text, [Span(start, end, "assistant", turn) for (start, end), turn in zip(blocks, turns)]
 
     def _spans_from_prefixes(self, messages: list[dict[str, str]]) -> tuple[str, list[Span]]:

@@ -24,3 +24,24 @@ def test_ls_one_group(capsys, monkeypatch):
     main(["logger"])
     out = capsys.readouterr().out
     assert "│ wandb " in out and "│ tensorboard " in out and "│ lora " not in out and "│ ddp " not in out
+
+
+def test_config_files_and_recipes_are_described_by_one_reader_to_the_first_sentence():
+    from tuneforge.commands.ls import first_sentence, recipe_descriptions, yaml_description
+    from tuneforge.config.paths import RECIPES_DIR
+
+    assert first_sentence("QLoRA (Dettmers et al. 2023): NF4. More.") == "QLoRA (Dettmers et al. 2023): NF4."
+    assert first_sentence("Self-Instruct (Wang et al. 2022) x, e.g. y. Next") == "Self-Instruct (Wang et al. 2022) x, e.g. y."
+    assert first_sentence('Vicuna: "USER: ... ASSISTANT: ...". Next.') == 'Vicuna: "USER: ... ASSISTANT: ...".'
+    described = recipe_descriptions()
+    assert described["qlora"].startswith("QLoRA (Dettmers et al. 2023): NF4 4-bit base")
+    assert described == {p.stem: yaml_description(p) for p in RECIPES_DIR.glob("*.yaml")}
+
+
+def test_groups_options_lists_several_groups_at_once():
+    from tuneforge.config.app import group_options, groups_options
+
+    options = groups_options(["logger", "optimizer", "hydra/launcher"])
+    assert list(options) == ["logger", "optimizer", "hydra/launcher"]
+    assert options["logger"] == group_options("logger") and "wandb" in options["logger"]
+    assert "joblib" in options["hydra/launcher"]

@@ -77,6 +77,27 @@ def test_assemble_returns_typed_parts(compose):
     assert train.fit.eval.exact_match is not None  # before/after exact match is a registry metric
 
 
+def test_prompt_learning_methods_say_so_and_padding_free_refuses_a_plugins_too(compose):
+    """`prompt_learning = True` on a PEFT method (built-in or a plugin's) is what the assembler reads."""
+    from tuneforge import binding
+    from tuneforge.config.app import with_run_dir
+    from tuneforge.config.assemble import assemble, padding_free_check
+    from tuneforge.config.issues import Issues
+
+    for name in ("prefix", "prompt", "ptuning", "ptuning_free", "lora"):
+        method = binding.build("peft", {"name": name}, "peft")
+        assert getattr(method, "prompt_learning", False) is (name != "lora"), name
+
+    class PluginPromptMethod:
+        prompt_learning = True
+
+    parts = assemble("train", with_run_dir(compose("train", ["model=tiny", "data.packing=padding_free"])))
+    for peft, expected in ((parts.peft, []), (PluginPromptMethod(), ["data.packing"])):
+        issues = Issues()
+        padding_free_check(parts.model, peft, parts.stages, issues)
+        assert [i.path for i in issues.items] == expected
+
+
 @pytest.mark.parametrize("command", [c for c in COMMANDS], ids=lambda c: c.name)
 def test_every_command_answers_help(command, capsys):
     if command.hydra:  # a Hydra app reconfigures logging and the streams: in a process of its own

@@ -111,7 +111,7 @@ def test_hub_id_offline_fails_at_once_naming_the_fix():
 def test_hub_unreachable_without_offline_flag_fails_at_once(monkeypatch):
     """No network and no HF_HUB_OFFLINE: a TCP probe of the endpoint (here a closed local port) instead of
     ~25 s of retries; the model loader says the same for a hub model id."""
-    from tuneforge.data import _hub
+    from tuneforge import hub as _hub
     from tuneforge.model.hf import HFModel
 
     with socket.socket() as s:
@@ -130,3 +130,19 @@ def test_hub_unreachable_without_offline_flag_fails_at_once(monkeypatch):
                                              r"nobody-h2/no-model"):
         HFModel("nobody-h2/no-model").check_hub()  # what build / build_tokenizer / model_config call first
     assert time.perf_counter() - start < 10
+
+
+def test_the_model_loader_checks_the_hub_once_per_build(tmp_path, monkeypatch):
+    from tests.conftest import make_tiny
+    from tuneforge.model.hf import HFModel
+
+    model, tok = make_tiny(hidden_size=16, num_layers=1)
+    model.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    calls = []
+    real = HFModel.check_hub
+    monkeypatch.setattr(HFModel, "check_hub", lambda self: calls.append("check") or real(self))
+    loader = HFModel(str(tmp_path), dtype="float32")
+    built, tokenizer = loader.build()
+    assert len(calls) == 1 and tokenizer.pad_token is not None
+    assert loader.build_tokenizer().get_vocab() == tokenizer.get_vocab() and len(calls) == 2

@@ -145,3 +145,17 @@ def test_held_out_fractions_are_seeded_and_disjoint(tmp_path):
 def test_bad_fraction_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="data.val_fraction"):
         alpaca(tmp_path / "x.jsonl", val_fraction=1.5)
+
+
+def test_each_file_is_checked_once_and_a_split_file_too(tmp_path, monkeypatch):
+    from tuneforge.data import _file_source, _records
+
+    checked = []
+    real = _records.check_readable
+    for module in (_file_source, _records):
+        monkeypatch.setattr(module, "check_readable", lambda p: checked.append(p.name) or real(p))
+    train, val = write_jsonl(tmp_path / "t.jsonl", GOOD), write_jsonl(tmp_path / "v.jsonl", GOOD[:3])
+    splits = alpaca(train, val_path=str(val)).build()
+    assert (len(splits["train"]), len(splits["val"]), checked) == (20, 3, ["t.jsonl", "v.jsonl"])
+    with pytest.raises(TuneforgeError, match="v2.jsonl does not exist"):
+        alpaca(train, val_path=str(tmp_path / "v2.jsonl")).build()

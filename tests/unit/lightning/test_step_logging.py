@@ -1,4 +1,4 @@
-"""TrainingSignals: train/lr and train/grad_norm (before clipping) at every step in the CSV log, and the run's
+"""TrainingSignals: train/lr and train/grad_norm (before clipping) on the logged steps of the CSV log, and the run's
 config.yaml as the loggers' hyper-parameters."""
 from __future__ import annotations
 
@@ -48,3 +48,29 @@ def test_lr_and_grad_norm_before_clipping_every_step_and_hparams(tmp_path):
     assert abs(norms[0] - expected) < 1e-4 * expected and expected > 1.0  # the norm before clipping to 0.01
     assert yaml.safe_load((tmp_path / "logs" / "hparams.yaml").read_text()) == {"peft": {"name": "lora", "r": 8},
                                                                                 "seed": 3}
+
+
+class Recording(Regression):
+    """Records the step of every value it is asked to log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logged: list[tuple[int, str]] = []
+
+    def log(self, name, *args, **kwargs):
+        self.logged.append((self.trainer.global_step, name))
+        super().log(name, *args, **kwargs)
+
+
+def test_signals_are_measured_only_on_logged_steps_and_hparams_come_from_the_record(tmp_path):
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 4), torch.randn(8, 1)
+    model, params = Recording(), {"peft": {"name": "lora"}, "seed": 5}  # no config.yaml: the record is passed
+    trainer = pl.Trainer(max_steps=4, logger=CSVLogger(tmp_path, name="logs", version=""),
+                         callbacks=[TrainingSignals(params)], log_every_n_steps=2, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path)
+    trainer.fit(model, torch.utils.data.DataLoader(list(zip(x, y)), batch_size=2))
+    assert [s for s, name in model.logged if name == "train/grad_norm"] == [1, 3]  # steps 2 and 4 of 4
+    rows = [r for r in csv.DictReader((tmp_path / "logs" / "metrics.csv").open()) if r["train/grad_norm"]]
+    assert [int(r["step"]) for r in rows] == [1, 3] and all(float(r["train/lr"]) > 0 for r in rows)
+    assert yaml.safe_load((tmp_path / "logs" / "hparams.yaml").read_text()) == params

@@ -47,8 +47,8 @@ def test_the_kept_tokens_equal_a_whole_tokenisation(tokenizer):
 def test_a_50_mb_record_costs_what_max_length_allows(tokenizer):
     text = words(50 * 2**20)
     assert char_budget(tokenizer, 512) < len(text) / 100
-    start = time.perf_counter()
+    start = time.process_time()  # CPU seconds: the bound is about work, not about a shared machine's load
     enc = encode(Example.single_turn(text, "short reply"), tokenizer, TEMPLATES["chatml"], MultiTurn(), 512)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(enc.input_ids) == 512 and enc.truncated and enc.num_trained == 0  # the reply lies beyond
-    assert elapsed < BOUND_S, f"{elapsed:.2f} s for one 50 MB record"
+    assert elapsed < BOUND_S, f"{elapsed:.2f} CPU-s for one 50 MB record"

@@ -132,6 +132,38 @@ def test_inputs_it_cannot_describe_turn_the_cache_off(setup):
     assert cache.cache_key(Seeded(lambda: 1), tok, TEMPLATES["plain"], MultiTurn(), settings) is None
 
 
+@dataclass
+class Styled:
+    path: str
+    style: str
+    columns: dict
+
+    def build(self):
+        return {"train": []}
+
+
+def test_only_path_like_keys_are_looked_up(setup, tmp_path, monkeypatch):
+    """A value such as "." under a key that names no file (a style, a column) is a value: never walked."""
+    data, settings, tok = setup
+    looked_up = []
+    real_stat = cache._stat
+    monkeypatch.setattr(cache, "_stat", lambda p: looked_up.append(p) or real_stat(p))
+    builder = Styled(str(data), ".", {"text": str(tmp_path)})
+    before = cache.cache_key(builder, tok, TEMPLATES["plain"], MultiTurn(), settings)
+    assert before is not None and [p for p in looked_up if p.suffix != ".py"] == [data]  # code files aside
+    data.write_text(data.read_text() + "\n")  # the file under `path` changed: a new key
+    assert cache.cache_key(builder, tok, TEMPLATES["plain"], MultiTurn(), settings) != before
+
+
+def test_an_entry_that_cannot_be_written_only_warns_and_leaves_no_file(tmp_path, caplog):
+    assert cache.store(tmp_path, "k", {"f": lambda: 1}) is None  # a value pickle refuses
+    assert "could not write" in caplog.text and os.listdir(tmp_path) == []
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert cache.store(blocker, "k", {"f": 1}) is None  # a directory that cannot be made
+    assert os.listdir(tmp_path) == ["file"]
+
+
 def _writer(directory, key, value, rounds):
     for _ in range(rounds):
         assert cache.store(directory, key, value) is not None

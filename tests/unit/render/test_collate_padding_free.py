@@ -94,6 +94,18 @@ def test_refused_where_it_cannot_isolate(byte_tokenizer):
     assert padding_free_problem("flash_attention_2", False) is None
 
 
+def test_the_layout_is_checked_once_not_on_every_forward(byte_tokenizer, monkeypatch):
+    from tuneforge.lightning import module as module_file
+
+    calls = []
+    monkeypatch.setattr(module_file, "layout_problem", lambda *a: calls.append(a[1]))
+    model, tok = make_tiny()
+    module = SFTModule(model, None, None)
+    for _ in range(3):
+        module.model_inputs(PaddingFreeCollator(tok.pad_token_id)(encoded(tok)))
+    assert calls == ["padding_free"]
+
+
 @pytest.mark.parametrize("overrides, key", [(["peft=prefix"], "prompt-learning"),
                                             (["model.attn_implementation=paged_attention"], "position ids")])
 def test_the_config_is_refused_before_any_work(compose, overrides, key):
