@@ -90,13 +90,12 @@ def run_fit(parts, stage, model, tokenizer, template, data, run_dir: Path) -> No
 
 
 def child(side: str, model_name: str, steps: int, threads: str) -> dict:
-    from tuneforge.lightning.fit import use_threads
-    from tuneforge.peft.base import count_parameters
+    from tuneforge.threads import use_threads
 
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp)
         parts, stage, model, tokenizer, template, data = setup(model_name, steps, run_dir)
-        n_threads = use_threads(threads if threads == "auto" else int(threads), count_parameters(model)[1])
+        n_threads = use_threads(threads if threads == "auto" else int(threads))
         start, cpu = time.perf_counter(), time.process_time()
         if side == "bare":
             run_bare(parts, stage, model, tokenizer, data, steps)
@@ -124,8 +123,10 @@ def main() -> None:
     parser.add_argument("--child", choices=("bare", "fit"))
     parser.add_argument("--steps", type=int)
     args = parser.parse_args()
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `tuneforge train` (before torch loads)
     if args.child:
+        from tuneforge.threads import set_openmp_waiting
+
+        set_openmp_waiting()  # as `tuneforge train` (before torch loads)
         print(json.dumps(child(args.child, args.models, args.steps, args.threads)))
         return
     print(f"{'model':8} {'steps':>5} {'threads':>7} {'bare s':>8} {'fit s':>8} {'bare cpu':>9} {'fit cpu':>8} "

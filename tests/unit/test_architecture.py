@@ -27,7 +27,7 @@ PLUGIN_SURFACE = ("tuneforge", "tuneforge.registry", "tuneforge.binding", "tunef
 #: folders; artifacts.py and tuneforge/__init__.py are in no layer).
 LAYERS = (("cli",), ("commands",), ("config",), ("lightning",),
           (*COMPONENTS, "render", "inference", "reports", "analysis"),
-          ("registry", "binding", "errors", "secrets", "quiet", "hub"))
+          ("registry", "binding", "errors", "secrets", "quiet", "hub", "threads"))
 
 
 @dataclass(frozen=True)

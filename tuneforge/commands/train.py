@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,10 @@ from omegaconf import DictConfig
 from tuneforge.artifacts import recorded, write_json, write_resolved_config
 from tuneforge.config.assemble import TrainParts, assemble
 from tuneforge.errors import TuneforgeError
+from tuneforge.threads import idle_cores, set_openmp_waiting, use_threads
 
 log = logging.getLogger("tuneforge.train")
-# OpenMP threads waiting for work sleep instead of spinning (libgomp reads this when torch loads, after this
-# module): on 2 shared cores, two spinning threads made a training step 11x slower (5.8 s vs 0.53 s).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+set_openmp_waiting()  # libgomp reads it when torch loads, after this module (tuneforge/threads.py says why)
 HEADLINE = ("train/loss", "val/loss", "exact_match_after")  # a staged run reports its last stage's as its own
 
 
@@ -40,7 +38,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     import lightning.pytorch as pl
 
     from tuneforge.lightning.callbacks import LossHistory
-    from tuneforge.lightning.fit import use_threads
     from tuneforge.model.load import build_model
     from tuneforge.artifacts import is_main_process
     from tuneforge.peft.base import count_parameters
@@ -50,7 +47,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     model, tokenizer = build_model(parts.model, parts.peft)  # QLoRA: the base loads straight into 4-bit
     model = parts.peft.apply(model, tokenizer)
     trainable, total = count_parameters(model)
-    log.info("%d torch thread(s)", use_threads(cfg.get("threads", "auto"), total))
+    threads = cfg.get("threads", "auto")
+    log.info("%d torch thread(s)%s", use_threads(threads), f" ({idle_cores()} core(s) idle)" if threads == "auto" else "")
     log.debug("phase model %.3f", time.time())
     metrics: dict[str, Any] = {"params/trainable": trainable, "params/total": total}
     history = LossHistory()

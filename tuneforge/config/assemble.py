@@ -8,6 +8,8 @@ built by the command later); objects from outside tuneforge (Trainer, optimizer,
 """
 from __future__ import annotations
 
+import dataclasses
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,10 @@ from tuneforge.config.stages import TEMPLATE_OBJECTS, Stage, plan_stages
 from tuneforge.config.targets import check_targets
 from tuneforge.data.base import LoaderSettings
 from tuneforge.errors import ConfigError, ConfigIssue
-from tuneforge.lightning.fit import EvalSettings, FitSettings, threads_issue
+from tuneforge.lightning.fit import EvalSettings, FitSettings
+from tuneforge.threads import threads_issue
+
+log = logging.getLogger("tuneforge.config")
 
 COMMANDS = ("train", "preview", "eval", "generate")
 
@@ -144,6 +149,18 @@ def padding_free_check(model: Any, peft: Any, stages: list[Stage], issues: Issue
         issues.add("data.packing", problem)
 
 
+def pad_for_prompt_learning(peft: Any, name: str, stages: list[Stage]) -> None:
+    """`data.packing=true` (data=rules sets it) with a prompt-learning PEFT method, whose virtual tokens are
+    numbered per row: the batches are padded instead (the same examples and loss, a little slower), said once."""
+    if not getattr(peft, "prompt_learning", False):
+        return
+    for stage in stages:
+        if stage.settings.packing is True:
+            stage.settings = dataclasses.replace(stage.settings, packing=False)
+            log.warning("data.packing=true: padded batches instead for peft=%s (its virtual tokens are numbered "
+                        "per row, so a row holds one example)", name)
+
+
 def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
     c, issues = plain(cfg, cli), Issues()
     model, peft = issues.build("model", c.get("model"), "model"), issues.build("peft", c.get("peft"), "peft")
@@ -160,6 +177,7 @@ def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
         issues.add("model.gradient_checkpointing", "prefix tuning does not work with activation checkpointing "
                                                    "(a recomputed layer would lose the prefix): turn one off")
     padding_free_check(model, peft, [top, *stages], issues)
+    pad_for_prompt_learning(peft, (c.get("peft") or {}).get("name"), [top, *stages])
     for place in ("trainer", "optimizer"):
         check_target_keys(c.get(place), place, issues)
     for place in ("callbacks", "logger"):

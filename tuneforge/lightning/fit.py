@@ -6,7 +6,6 @@ as `_target_` nodes that passed the allow-list.
 """
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,41 +50,6 @@ class FitSettings:
     checkpoint_every_n_steps: int = 100
     resume: bool = False
     eval: EvalSettings = field(default_factory=EvalSettings)
-
-
-#: Below this many parameters `threads: auto` trains on one thread: each operation is too small to split, and on
-#: a shared machine a second OpenMP thread that waits for a busy core multiplied the step time by 10 (tiny model,
-#: 2 cores under load: 5.8 s a step on 2 threads, 0.6 s on 1).
-ONE_THREAD_BELOW = 10_000_000
-
-
-def threads_issue(value: Any) -> str | None:
-    """What is wrong with a `threads` setting (`auto` or a count >= 1), or None."""
-    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-        return None
-    return f"expected auto or a number of threads >= 1, got {value!r}"
-
-
-@functools.cache
-def torch_default_threads() -> int:
-    """torch's thread count before `use_threads` first changed it: the jobs of a multirun share one process,
-    and `auto` must not inherit the count an earlier job set."""
-    import torch
-
-    return torch.get_num_threads()
-
-
-def use_threads(value: Any, num_parameters: int) -> int:
-    """Set torch's intra-op threads for training and evaluation (`threads: auto`: one for a model under
-    `ONE_THREAD_BELOW` parameters, torch's default otherwise); returns the count in use."""
-    import torch
-
-    default = torch_default_threads()  # recorded on the first call, before any job sets a count
-    if value == "auto":
-        value = 1 if num_parameters < ONE_THREAD_BELOW else default
-    if value != torch.get_num_threads():
-        torch.set_num_threads(int(value))
-    return torch.get_num_threads()
 
 
 def generation_eval(settings: EvalSettings, data: Any, tokenizer: Any, template: Any, best_path: Path) -> Any:

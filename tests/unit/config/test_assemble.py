@@ -98,6 +98,19 @@ def test_prompt_learning_methods_say_so_and_padding_free_refuses_a_plugins_too(c
         assert [i.path for i in issues.items] == expected
 
 
+def test_packed_batches_are_padded_for_a_prompt_learning_method_and_said(compose, caplog):
+    """data=rules packs by default; prefix tuning numbers its virtual tokens per row, so its batches are padded
+    (the same examples and loss) with one warning; other methods keep packing."""
+    from tuneforge.config.app import with_run_dir
+    from tuneforge.config.assemble import assemble
+
+    lora = assemble("train", with_run_dir(compose("train", ["peft=lora"])))
+    assert lora.stages[0].settings.packing is True and "data.packing=true" not in caplog.text
+    prefix = assemble("train", with_run_dir(compose("train", ["peft=prefix"])))
+    assert prefix.stages[0].settings.packing is False
+    assert "data.packing=true: padded batches instead for peft=prefix" in caplog.text
+
+
 @pytest.mark.parametrize("command", [c for c in COMMANDS], ids=lambda c: c.name)
 def test_every_command_answers_help(command, capsys):
     if command.hydra:  # a Hydra app reconfigures logging and the streams: in a process of its own

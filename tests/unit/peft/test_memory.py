@@ -149,6 +149,6 @@ def test_estimate_builds_nothing_real(llama8b):
 def test_cli_prints_table(capsys):
     from tuneforge.cli import main
 
-    main(["estimate-memory", "model=tiny", "peft=lora", "data.batch_size=4", "data.max_length=32"])
+    main(["estimate-memory", "model=tiny", "peft=lora", "data.batch_size=4", "data.max_length=32", "data.packing=false"])
     out = capsys.readouterr().out
     assert "2P + 16P_L" in out and "estimated peak" in out and "batch 4 x 32" in out
