@@ -48,6 +48,9 @@ def test_same_seed_same_run(tmp_path):
 
 @pytest.mark.slow
 def test_full_quickstart_reaches_exact_match(tmp_path):
+    """The quickstart's promise: >= 0.95 exact match on held-out words (seed 42 gave 0.987 on one thread and on
+    two, 2026-11-30; seeds 1-3: 0.960 / 0.953 / 0.973, README)."""
     metrics = train(tmp_path)
     assert metrics["exact_match_before"] < 0.05
-    assert metrics["exact_match_after"] >= 0.9, metrics
+    assert metrics["exact_match_after"] >= 0.95, metrics
+    assert metrics["trainer/global_step"] == 450
