@@ -8,9 +8,9 @@
 Same work on both sides: a tiny Llama built from config (4 layers, 256 wide, byte tokenizer, same
 random weights) or, with `--model smollm2`, SmolLM2-135M-Instruct and its 49k BPE tokenizer (float32, the
 same cached weights), LoRA r8 on all linear layers or, with `--targets qv`, on q_proj / v_proj (the same
-peft LoraConfig), AdamW lr 2e-4 constant,
-gradient clipping 1.0, float32 (`--precision bf16`: bf16 autocast on both sides), batches of 16 examples, one epoch over the same pre-encoded synthetic
-instruction set (20-200 tokens each; prompt tokens -100 in the labels: TRL receives our labels column).
+peft LoraConfig), AdamW lr 2e-4 constant, gradient clipping 1.0, float32 (`--precision bf16`: bf16
+autocast on both sides), batches of 16 examples, one epoch over the same pre-encoded synthetic instruction
+set (20-200 tokens each, `--lengths`; prompt tokens -100 in the labels: TRL receives our labels column).
 Configurations (each run in a fresh subprocess; repetitions interleaved; medians reported):
   trl_padded        SFTTrainer, right padding to the longest example of each batch
   trl_grouped       the same with train_sampling_strategy=group_by_length

@@ -48,7 +48,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     model = parts.peft.apply(model, tokenizer)
     trainable, total = count_parameters(model)
     threads = cfg.get("threads", "auto")
-    log.info("%d torch thread(s)%s", use_threads(threads), f" ({idle_cores()} core(s) idle)" if threads == "auto" else "")
+    idle = f" ({idle_cores()} core(s) idle)" if threads == "auto" else ""
+    log.info("%d torch thread(s)%s", use_threads(threads), idle)
     log.debug("phase model %.3f", time.time())
     metrics: dict[str, Any] = {"params/trainable": trainable, "params/total": total}
     history = LossHistory()
