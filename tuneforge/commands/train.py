@@ -48,7 +48,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     model = parts.peft.apply(model, tokenizer)
     trainable, total = count_parameters(model)
     threads = cfg.get("threads", "auto")
-    idle = f" ({idle_cores()} core(s) idle)" if threads == "auto" else ""
+    idle = f" ({idle_cores()} core(s) idle)" if threads == "auto" and idle_cores() is not None else ""
     log.info("%d torch thread(s)%s", use_threads(threads), idle)
     log.debug("phase model %.3f", time.time())
     metrics: dict[str, Any] = {"params/trainable": trainable, "params/total": total}

@@ -152,13 +152,12 @@ def padding_free_check(model: Any, peft: Any, stages: list[Stage], issues: Issue
 def pad_for_prompt_learning(peft: Any, name: str, stages: list[Stage]) -> None:
     """`data.packing=true` (data=rules sets it) with a prompt-learning PEFT method, whose virtual tokens are
     numbered per row: the batches are padded instead (the same examples and loss, a little slower), said once."""
-    if not getattr(peft, "prompt_learning", False):
-        return
-    for stage in stages:
-        if stage.settings.packing is True:
-            stage.settings = dataclasses.replace(stage.settings, packing=False)
-            log.warning("data.packing=true: padded batches instead for peft=%s (its virtual tokens are numbered "
-                        "per row, so a row holds one example)", name)
+    packed = [s for s in stages if s.settings.packing is True] if getattr(peft, "prompt_learning", False) else []
+    for stage in packed:
+        stage.settings = dataclasses.replace(stage.settings, packing=False)
+    if packed:
+        log.warning("data.packing=true: padded batches instead for peft=%s (its virtual tokens are numbered per "
+                    "row, so a row holds one example)", name)
 
 
 def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
@@ -177,7 +176,7 @@ def assemble_train(cfg: Any, cli: list[str]) -> TrainParts:
         issues.add("model.gradient_checkpointing", "prefix tuning does not work with activation checkpointing "
                                                    "(a recomputed layer would lose the prefix): turn one off")
     padding_free_check(model, peft, [top, *stages], issues)
-    pad_for_prompt_learning(peft, (c.get("peft") or {}).get("name"), [top, *stages])
+    pad_for_prompt_learning(peft, (c.get("peft") or {}).get("name"), stages)  # the stages run: [top] without any
     for place in ("trainer", "optimizer"):
         check_target_keys(c.get(place), place, issues)
     for place in ("callbacks", "logger"):

@@ -108,7 +108,10 @@ def test_packed_batches_are_padded_for_a_prompt_learning_method_and_said(compose
     assert lora.stages[0].settings.packing is True and "data.packing=true" not in caplog.text
     prefix = assemble("train", with_run_dir(compose("train", ["peft=prefix"])))
     assert prefix.stages[0].settings.packing is False
-    assert "data.packing=true: padded batches instead for peft=prefix" in caplog.text
+    assert caplog.text.count("data.packing=true: padded batches instead for peft=prefix") == 1
+    staged = assemble("train", with_run_dir(compose("train", ["peft=prefix", "recipe=multi_stage"])))
+    assert [s.settings.packing for s in staged.stages] == [False] * len(staged.stages)
+    assert caplog.text.count("data.packing=true: padded batches instead for peft=prefix") == 2  # once a run
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS], ids=lambda c: c.name)
