@@ -1,13 +1,13 @@
 """torch's CPU threads for training and evaluation: `threads: auto` uses the cores that are idle.
 
-Measured on a 2-core VM (quickstart model, batch 64, one training step): idle, 2 threads took 80 ms against
-140 ms on one; with one core busy elsewhere, 2 threads took 160 ms with sleeping OpenMP workers and 314 ms
-with libgomp's default spinning, one thread 140 ms; on 2 cores under heavy load (load average 5-12), 2
-spinning threads made a step 11x slower (5.8 s against 0.53 s). Hence: as many threads as cores were idle
-when the command started (sampled from /proc/stat over 0.1 s, before torch loads), and OpenMP workers that
-sleep (`OMP_WAIT_POLICY=PASSIVE`) unless two or more cores were idle, where they spin briefly
-(`GOMP_SPINCOUNT=3000`: as fast as libgomp's default when idle, 250 instead of 314 ms when a core is taken
-later). A value the environment sets is kept.
+Measured on a 2-core VM (quickstart model, batch 64, one training step; benchmarks/cpu_step.py): idle, 2
+threads took 89 ms against 144 ms on one; with one core busy elsewhere, 2 threads took 161 ms with sleeping
+OpenMP workers and 289 ms with libgomp's default spinning, one thread 142 ms; on 2 cores under heavy load
+(load average 5-12), 2 spinning threads made a step 11x slower (5.8 s against 0.53 s). Hence: as many
+threads as cores were idle when the command started (sampled from /proc/stat over 0.1 s, before torch
+loads), and OpenMP workers that sleep (`OMP_WAIT_POLICY=PASSIVE`) unless two or more cores were idle,
+where they spin briefly (`GOMP_SPINCOUNT=3000`: about as fast as libgomp's default when idle, 236 instead
+of 289 ms when a core is taken later). A value the environment sets is kept.
 """
 from __future__ import annotations
 

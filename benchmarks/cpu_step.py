@@ -1,0 +1,94 @@
+"""One training step on a CPU: torch threads and OpenMP waiting (the quickstart's model), bf16 autocast (SmolLM2).
+
+    .venv/bin/python benchmarks/cpu_step.py threads [--busy]   # quickstart model, batch 64 x 20 tokens, AdamW
+    .venv/bin/python benchmarks/cpu_step.py bf16                # SmolLM2-135M LoRA q/v, batch 8 x 100, 1 thread
+
+`threads`: ms per step (mean of 30 after 5 warm-up steps) for 1 thread, and 2 threads with OpenMP workers that
+spin briefly (`GOMP_SPINCOUNT=3000`, what `threads: auto` sets with two idle cores), sleep
+(`OMP_WAIT_POLICY=PASSIVE`) or spin as libgomp does by default; each in a fresh process (libgomp reads its
+settings when torch loads). `--busy` keeps one core busy with a spinning process meanwhile.
+`bf16`: seconds of forward + backward, float32 then bf16 autocast, alternated, 3 steps each.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+SETTINGS = {"1 thread": (1, {}), "2 threads, brief spin": (2, {"GOMP_SPINCOUNT": "3000"}),
+            "2 threads, sleeping workers": (2, {"OMP_WAIT_POLICY": "PASSIVE"}), "2 threads, libgomp default": (2, {})}
+
+
+def tiny_step_ms(threads: int) -> float:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=260, hidden_size=128, num_hidden_layers=4, num_attention_heads=4,
+                                         num_key_value_heads=4, intermediate_size=512, tie_word_embeddings=True))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x = torch.randint(0, 260, (64, 20))
+
+    def step() -> None:
+        model(input_ids=x, labels=x).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+    for _ in range(5):
+        step()
+    start = time.perf_counter()
+    for _ in range(30):
+        step()
+    return (time.perf_counter() - start) / 30 * 1000
+
+
+def bf16_steps() -> None:
+    import torch
+
+    from tuneforge.model.smollm2_135m import SmolLM2
+    from tuneforge.peft.lora import Lora
+
+    torch.set_num_threads(1)
+    model, tokenizer = SmolLM2().build()
+    model = Lora(r=8, alpha=16, dropout=0.05, target_modules=["q_proj", "v_proj"]).apply(model, tokenizer)
+    x = torch.randint(0, len(tokenizer), (8, 100))
+    for bf16 in (False, True, False, True):
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = model(input_ids=x, labels=x).loss
+            loss.backward()
+            times.append(time.perf_counter() - start)
+        print(f"{'bf16 autocast' if bf16 else 'float32':14} " + " ".join(f"{t:.2f}" for t in times) + " s", flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("what", choices=("threads", "bf16"))
+    p.add_argument("--busy", action="store_true", help="one core kept busy by another process")
+    p.add_argument("--child-threads", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child_threads:
+        print(f"{tiny_step_ms(args.child_threads):.1f}")
+        return
+    if args.what == "bf16":
+        return bf16_steps()
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
+    try:
+        for name, (threads, env) in SETTINGS.items():
+            clean = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT",
+                                                                      "OMP_NUM_THREADS")}
+            out = subprocess.run([sys.executable, __file__, "threads", "--child-threads", str(threads)],
+                                 env={**clean, **env}, capture_output=True, text=True, check=True)
+            print(f"{name:28} {out.stdout.strip():>7} ms / step{' (one core busy)' if hog else ''}", flush=True)
+    finally:
+        if hog:
+            hog.kill()
+
+
+if __name__ == "__main__":
+    main()
