@@ -7,7 +7,8 @@
 spin briefly (`GOMP_SPINCOUNT=3000`, what `threads: auto` sets with two idle cores), sleep
 (`OMP_WAIT_POLICY=PASSIVE`) or spin as libgomp does by default; each in a fresh process (libgomp reads its
 settings when torch loads). `--busy` keeps one core busy with a spinning process meanwhile.
-`bf16`: seconds of forward + backward, float32 then bf16 autocast, alternated, 3 steps each.
+`bf16`: seconds of forward + backward of SmolLM2 LoRA (dropout 0) in float32, in bf16 autocast, with the
+attention in float32 (`sdpa_fp32`) and with the frozen weights in bf16 too; each variant's loss beside float32's.
 """
 from __future__ import annotations
 
@@ -45,25 +46,44 @@ def tiny_step_ms(threads: int) -> float:
     return (time.perf_counter() - start) / 30 * 1000
 
 
+BF16_VARIANTS = {  # name: (autocast, frozen weights in bf16, attention)
+    "float32": (False, False, "sdpa"),
+    "bf16 autocast": (True, False, "sdpa"),
+    "bf16 autocast, fp32 attention": (True, False, "sdpa_fp32"),
+    "bf16 weights + autocast, fp32 attention": (True, True, "sdpa_fp32"),
+}
+
+
 def bf16_steps() -> None:
+    """Each variant: seconds of forward + backward (3 steps after one warm-up, two rounds alternated) and its
+    loss's distance from float32's on the same batch."""
     import torch
 
+    from tuneforge.model.attention import register
     from tuneforge.model.smollm2_135m import SmolLM2
     from tuneforge.peft.lora import Lora
 
     torch.set_num_threads(1)
-    model, tokenizer = SmolLM2().build()
-    model = Lora(r=8, alpha=16, dropout=0.05, target_modules=["q_proj", "v_proj"]).apply(model, tokenizer)
-    x = torch.randint(0, len(tokenizer), (8, 100))
-    for bf16 in (False, True, False, True):
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                loss = model(input_ids=x, labels=x).loss
-            loss.backward()
-            times.append(time.perf_counter() - start)
-        print(f"{'bf16 autocast' if bf16 else 'float32':14} " + " ".join(f"{t:.2f}" for t in times) + " s", flush=True)
+    register()
+    tokenizer = SmolLM2().build_tokenizer()
+    x = torch.randint(0, len(tokenizer), (8, 100), generator=torch.Generator().manual_seed(0))
+    models, losses = {}, {}
+    for name, (_, bf16_weights, attention) in BF16_VARIANTS.items():
+        torch.manual_seed(0)
+        model, _ = SmolLM2(dtype="bfloat16" if bf16_weights else "auto", attn_implementation=attention).build()
+        models[name] = Lora(r=8, alpha=16, dropout=0.0, target_modules=["q_proj", "v_proj"]).apply(model, tokenizer)
+    for round_ in range(2):
+        for name, (autocast, _, _) in BF16_VARIANTS.items():
+            times = []
+            for _ in range(4):
+                start = time.perf_counter()
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                    loss = models[name](input_ids=x, labels=x).loss
+                loss.backward()
+                times.append(time.perf_counter() - start)
+            losses[name] = loss.item()
+            print(f"round {round_ + 1} {name:40} " + " ".join(f"{t:.2f}" for t in times[1:]) + " s, loss "
+                  f"{losses[name]:.4f} (float32 {losses['float32'] - losses[name]:+.4f})", flush=True)
 
 
 def main() -> None:

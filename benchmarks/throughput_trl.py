@@ -82,7 +82,8 @@ def build_model(args: argparse.Namespace):  # noqa: ANN201
     import torch
 
     torch.manual_seed(0)
-    return model_spec(args.model, args.hidden, args.layers).build()
+    model, tok = model_spec(args.model, args.hidden, args.layers).build()
+    return model.to(getattr(torch, args.dtype)), tok
 
 
 def lora(targets: str):  # noqa: ANN201
@@ -118,7 +119,7 @@ def run_ours(config: str, data: list[dict], args: argparse.Namespace) -> tuple[f
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                          gradient_clip_val=1.0, log_every_n_steps=10, num_sanity_val_steps=0)
     trainer.fit(module, loader)
-    return timer.seconds
+    return timer.seconds, trainable_dtypes(model)
 
 
 class _LightningTimer:
@@ -164,7 +165,11 @@ def run_trl(config: str, data: list[dict], args: argparse.Namespace, out_dir: st
     trainer = SFTTrainer(model=model, args=cfg, train_dataset=Dataset.from_list(data), processing_class=tok,
                          peft_config=lora(args.targets).peft_config(), callbacks=[timer])
     trainer.train()
-    return timer.seconds
+    return timer.seconds, trainable_dtypes(trainer.model)
+
+
+def trainable_dtypes(model) -> str:  # noqa: ANN001
+    return ",".join(sorted({str(p.dtype).removeprefix("torch.") for p in model.parameters() if p.requires_grad}))
 
 
 def child(args: argparse.Namespace) -> None:
@@ -173,11 +178,12 @@ def child(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     data = json.loads(Path(args.data).read_text())
     with tempfile.TemporaryDirectory() as tmp:
-        wall, cpu = (run_trl(args.run, data, args, tmp) if args.run.startswith("trl")
-                     else run_ours(args.run, data, args))
+        (wall, cpu), trained_in = (run_trl(args.run, data, args, tmp) if args.run.startswith("trl")
+                                   else run_ours(args.run, data, args))
     tokens = sum(len(d["input_ids"]) for d in data)
     print("RESULT " + json.dumps({"config": args.run, "seconds": wall, "cpu_seconds": cpu, "tokens": tokens,
-                                  "tokens_per_s": tokens / wall, "tokens_per_cpu_s": tokens / cpu}), flush=True)
+                                  "tokens_per_s": tokens / wall, "tokens_per_cpu_s": tokens / cpu,
+                                  "trainable": trained_in}), flush=True)
 
 
 def main() -> None:
@@ -187,6 +193,8 @@ def main() -> None:
     p.add_argument("--lengths", default="20,200", help="min,max tokens of an example")
     p.add_argument("--precision", choices=("32", "bf16"), default="32",
                    help="bf16: bf16 autocast on both sides (ours bf16-mixed, TRL bf16=True)")
+    p.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32",
+                   help="the frozen base weights on both sides (LoRA's own weights stay float32: peft's default)")
     p.add_argument("--examples", type=int, default=384)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--reps", type=int, default=3)
@@ -214,9 +222,10 @@ def main() -> None:
         print(f"{len(data)} examples, {sum(lengths)} tokens (min {min(lengths)}, mean "
               f"{sum(lengths) / len(lengths):.0f}, max {max(lengths)}), batch {args.batch}, "
               f"{'SmolLM2-135M-Instruct' if args.model == 'smollm2' else f'{args.layers} layers x {args.hidden}'}, "
-              f"LoRA r8 on {args.targets}, {args.threads} thread(s), precision {args.precision}, "
+              f"LoRA r8 on {args.targets}, {args.threads} thread(s), precision {args.precision}, weights {args.dtype}, "
               f"pack_length {args.pack_length}", flush=True)
         passthrough = ["--model", args.model, "--targets", args.targets, "--precision", args.precision,
+                       "--dtype", args.dtype,
                        "--batch", str(args.batch), "--threads", str(args.threads), "--layers", str(args.layers),
                        "--hidden", str(args.hidden), "--pack-length", str(args.pack_length)]
         passthrough += ["--no-fused"] if args.no_fused else []
@@ -231,7 +240,8 @@ def main() -> None:
                 results[config].append(r["tokens_per_s"])
                 per_cpu[config].append(r["tokens_per_cpu_s"])
                 print(f"  rep {rep + 1} {config:19s} {r['tokens_per_s']:7.0f} tokens/s ({r['seconds']:5.1f} s wall)"
-                      f" {r['tokens_per_cpu_s']:7.0f} tokens/cpu-s ({r['cpu_seconds']:5.1f} s cpu)", flush=True)
+                      f" {r['tokens_per_cpu_s']:7.0f} tokens/cpu-s ({r['cpu_seconds']:5.1f} s cpu), trained in {r['trainable']}",
+                      flush=True)
     for title, table in (("wall clock: training tokens/s", results), ("CPU time: training tokens/cpu-s", per_cpu)):
         report(title, {c: statistics.median(v) for c, v in table.items()}, configs)
 

@@ -96,7 +96,11 @@ def fit(stage: Any, model: Any, tokenizer: Any, template: Any, data: Any, peft_c
     if stage.max_steps is not None or stage.max_epochs is not None:
         length = {"max_steps": stage.max_steps or -1, "max_epochs": stage.max_epochs or -1}
     install_launcher_patch()  # a `ddp` rank runs this job's overrides only, also inside a multirun
-    precision = resolve_precision(settings.trainer.get("precision"), settings.trainer.get("accelerator", "auto"))
+    precision = resolve_precision(settings.trainer.get("precision"), settings.trainer.get("accelerator", "auto"),
+                                  parameters=sum(p.numel() for p in model.parameters()))
+    if settings.trainer.get("precision") is None and precision != "32-true":
+        log.info("precision: %s (trainer.precision=null picks it for this device and model; "
+                 "trainer.precision=32-true turns it off)", precision)
     trainer: pl.Trainer = instantiate({**settings.trainer, "precision": precision}, callbacks=callbacks,
                                       logger=loggers or False, plugins=[AtomicCheckpointIO()], **length)
     train_loader = position.loader = make_loader(data.encoded["train"], loader, pad, train=True, seed=settings.seed,

@@ -115,7 +115,7 @@ class PaddingFreeCollator:
 
 #: Attention implementations that build per-example attention from restarting position ids (flex too,
 #: but it has no backward on CPU); others (paged, hub kernels) would let packed examples see each other.
-PADDING_FREE_ATTENTION = ("sdpa", "eager", "flash_attention_2", "flash_attention_3", "flex_attention")
+PADDING_FREE_ATTENTION = ("sdpa", "sdpa_fp32", "eager", "flash_attention_2", "flash_attention_3", "flex_attention")
 
 
 def padding_free_problem(attn_implementation: str | None, prompt_learning: bool) -> str | None:

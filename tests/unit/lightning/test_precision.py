@@ -1,6 +1,8 @@
 """`trainer.precision: null` becomes bf16-mixed on a CUDA GPU with bf16, 32-true elsewhere; explicit values win."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -31,3 +33,30 @@ def test_the_capability_query_reads_cuda(monkeypatch):
     assert resolve_compute_dtype("auto") is torch.float32
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_precision(None, "auto") == "32-true"
+
+
+@pytest.mark.parametrize("accelerator, native, parameters, expected", [
+    ("cpu", True, 135_000_000, "bf16-mixed"), ("auto", True, 135_000_000, "bf16-mixed"),
+    ("cpu", True, 1_000_000, "32-true"),        # a toy: small products gain little, bf16 rounding costs
+    ("cpu", False, 135_000_000, "32-true"),     # emulated bf16 is slower than float32
+    ("mps", True, 135_000_000, "32-true")])
+def test_null_precision_on_a_cpu_follows_its_bf16_support_and_the_model_size(accelerator, native, parameters,
+                                                                             expected, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_precision(None, accelerator, bf16_gpu=lambda: False, parameters=parameters,
+                             bf16_cpu=lambda: native) == expected
+    assert resolve_precision("32-true", accelerator, parameters=parameters, bf16_cpu=lambda: native) == "32-true"
+
+
+def test_a_gpu_run_is_not_given_the_cpu_rule(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_precision(None, "auto", bf16_gpu=lambda: False, parameters=10**9,
+                             bf16_cpu=lambda: True) == "32-true"
+
+
+@pytest.mark.skipif(not Path("/proc/cpuinfo").is_file(), reason="reads Linux's CPU flags")
+def test_the_cpu_capability_query_agrees_with_the_cpu_flags():
+    from tuneforge.lightning.precision import cpu_bf16
+
+    flags = set(Path("/proc/cpuinfo").read_text().split())
+    assert cpu_bf16() == bool(flags & {"avx512_bf16", "amx_tile"})

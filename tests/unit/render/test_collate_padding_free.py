@@ -14,6 +14,7 @@ from tuneforge.data.base import LoaderSettings
 from tuneforge.errors import ConfigError, TuneforgeError
 from tuneforge.lightning.loaders import make_loader
 from tuneforge.lightning.module import SFTModule
+from tuneforge.model.attention import register as register_sdpa_fp32
 from tuneforge.render.collate import Collator, PaddingFreeCollator, padding_free_problem
 from tuneforge.render.encode import IGNORE_INDEX
 
@@ -46,8 +47,9 @@ def test_layout(byte_tokenizer):
     assert len(spans(batch)) == batch["num_examples"] == len(exs)
 
 
-@pytest.mark.parametrize("attn", ["sdpa", "eager"])
+@pytest.mark.parametrize("attn", ["sdpa", "sdpa_fp32", "eager"])
 def test_examples_in_the_row_do_not_see_each_other(byte_tokenizer, attn):
+    register_sdpa_fp32()
     model, tok = make_tiny(attn_implementation=attn)
     model.eval()
     batch = PaddingFreeCollator(tok.pad_token_id)(encoded(tok))
