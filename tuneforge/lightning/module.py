@@ -236,11 +236,17 @@ class SFTModule(pl.LightningModule):
             self._stepped = False
 
     def on_fit_start(self) -> None:
-        """A CPU fit in bfloat16 attends in float32 (`tuneforge.model.attention`: torch's bf16 attention backward
-        on a CPU is ~2.5x slower than fp32's); back to `sdpa` when the fit ends."""
+        """A CPU fit in bf16-mixed keeps its frozen weights in bfloat16 (`frozen_weights_to_bf16`; they stay so
+        after the fit) and attends in float32 (`tuneforge.model.attention`: torch's bf16 attention backward on a
+        CPU is ~2.5x slower than fp32's), back to `sdpa` when the fit ends."""
+        from tuneforge.lightning.precision import frozen_weights_to_bf16
         from tuneforge.model.attention import switch, wants_fp32_attention
 
-        self._fp32_attention = wants_fp32_attention(self.model, self.device.type, str(self.trainer.precision))
+        precision = str(self.trainer.precision)
+        if self.device.type == "cpu" and precision == "bf16-mixed":
+            if cast := frozen_weights_to_bf16(self.model):
+                log.info("CPU bf16-mixed: %.1f M frozen parameters kept in bfloat16", cast / 1e6)
+        self._fp32_attention = wants_fp32_attention(self.model, self.device.type, precision)
         if self._fp32_attention:
             switch(self.model, True)
 
