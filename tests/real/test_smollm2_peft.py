@@ -48,7 +48,9 @@ def test_method_trains_a_step_and_generates_like_full_forwards(method, smollm2_d
         "loss_mask=multi_turn", f"peft={method}", "optimizer.lr=1e-3", "scheduler=constant",
         "trainer.max_steps=1", "trainer.val_check_interval=null", "trainer.num_sanity_val_steps=1",
         "+trainer.enable_progress_bar=false", "eval.enabled=false", "callbacks=none", "logger=none",
-        "checkpoint.enabled=false", f"run_dir={tmp_path}", *EXTRA.get(method, [])])
+        "checkpoint.enabled=false", f"run_dir={tmp_path}",
+        # float32: generate() and full forwards agree to 5e-4 only there (a bf16 CPU fit leaves bf16 weights)
+        "trainer.precision=32-true", *EXTRA.get(method, [])])
     method_cls = type(assemble("train", cfg).peft)
     seen: dict = {}
     apply, save = method_cls.apply, method_cls.save

@@ -27,8 +27,9 @@ class GenerationEval(pl.Callback):
                                                  and 0 < trainer.max_epochs <= trainer.current_epoch + 1)
         if not self.examples or (step % self.every_n_steps and not last):
             return
-        scores, _ = evaluate(pl_module.model, self.tokenizer, self.template, self.examples, self.metrics,
-                             self.generation)
+        with trainer.precision_plugin.forward_context():  # the fit's precision (bf16-mixed: autocast)
+            scores, _ = evaluate(pl_module.model, self.tokenizer, self.template, self.examples, self.metrics,
+                                 self.generation)
         self.history.append((step, scores))
         for logger in trainer.loggers:  # once, at this step (self.log would repeat it on later rows)
             logger.log_metrics({f"val/{name}": value for name, value in scores.items()}, step=step - 1)

@@ -237,15 +237,17 @@ class SFTModule(pl.LightningModule):
 
     def on_fit_start(self) -> None:
         """A CPU fit in bf16-mixed keeps its frozen weights in bfloat16 (`frozen_weights_to_bf16`; they stay so
-        after the fit) and attends in float32 (`tuneforge.model.attention`: torch's bf16 attention backward on a
+        after the fit), lets autocast alone cast adapter inputs (`peft_input_casting`) and attends in float32 (`tuneforge.model.attention`: torch's bf16 attention backward on a
         CPU is ~2.5x slower than fp32's), back to `sdpa` when the fit ends."""
-        from tuneforge.lightning.precision import frozen_weights_to_bf16
+        from tuneforge.lightning.precision import frozen_weights_to_bf16, peft_input_casting
         from tuneforge.model.attention import switch, wants_fp32_attention
 
         precision = str(self.trainer.precision)
-        if self.device.type == "cpu" and precision == "bf16-mixed":
+        self._cpu_autocast = self.device.type == "cpu" and precision == "bf16-mixed"
+        if self._cpu_autocast:
             if cast := frozen_weights_to_bf16(self.model):
                 log.info("CPU bf16-mixed: %.1f M frozen parameters kept in bfloat16", cast / 1e6)
+            peft_input_casting(self.model, False)
         self._fp32_attention = wants_fp32_attention(self.model, self.device.type, precision)
         if self._fp32_attention:
             switch(self.model, True)
@@ -255,6 +257,10 @@ class SFTModule(pl.LightningModule):
             from tuneforge.model.attention import switch
 
             switch(self.model, False)
+        if getattr(self, "_cpu_autocast", False):
+            from tuneforge.lightning.precision import peft_input_casting
+
+            peft_input_casting(self.model, True)
 
     def on_train_start(self) -> None:
         """`from_pretrained` returns models in eval mode and Lightning keeps a module's mode: without

@@ -64,3 +64,14 @@ def frozen_weights_to_bf16(model: Any) -> int:
             tensor.data = tensor.data.to(torch.bfloat16)
             cast += tensor.numel()
     return cast
+
+
+def peft_input_casting(model: Any, enabled: bool) -> int:
+    """Turn peft's cast of each adapter's input to the adapter's dtype on or off (`cast_input_dtype_enabled`, what
+    `peft.helpers.disable_input_dtype_casting` toggles); returns how many layers have it. Under CPU autocast
+    the cast only made a float32 copy of every bf16 input that autocast turned back into bf16 for the product
+    (two copies per LoRA module and step); outside autocast (generation after the fit) it is needed again."""
+    layers = [m for m in model.modules() if hasattr(m, "cast_input_dtype_enabled")]
+    for layer in layers:
+        layer.cast_input_dtype_enabled = enabled
+    return len(layers)

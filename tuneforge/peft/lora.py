@@ -64,7 +64,10 @@ class Lora:
     def add_adapters(self, model: Any) -> Any:
         from peft import get_peft_model
 
+        from tuneforge.peft._skip_dropout import use_skip_dropout
+
         model = get_peft_model(model, self.peft_config())
+        use_skip_dropout(model)  # the same dropout, drawn ~4x faster on a CPU
         keep_initial_adapter(model, self.init)  # PiSSA / OLoRA: saved as a LoRA on the original base
         return mark_loraplus(model, self.loraplus_lr_ratio)
 

@@ -2,19 +2,13 @@
 bf16 switches to it and back."""
 from __future__ import annotations
 
-import lightning.pytorch as pl
 import pytest
 import torch
 
 from tests.conftest import make_tiny
 from tests.unit.lightning.test_packing import encoded
-from tuneforge import binding
-from tuneforge.data.base import LoaderSettings
-from tuneforge.lightning.loaders import make_loader
-from tuneforge.lightning.module import SFTModule
 from tuneforge.model.attention import NAME, register, switch, wants_fp32_attention
 from tuneforge.render.collate import Collator
-from tuneforge.scheduler.constant import Constant
 
 
 def attention(model) -> str:
@@ -73,35 +67,3 @@ def test_which_fits_switch(byte_tokenizer):
     assert attention(model) == NAME
     switch(model, False)
     assert attention(model) == "sdpa"
-
-
-def test_a_bf16_fit_on_cpu_attends_in_float32_and_ends_on_sdpa(byte_tokenizer):
-    model, tok = make_tiny()
-    model = binding.build("peft", {"name": "lora", "r": 4}, "peft").apply(model, tok)
-    seen = []
-
-    class Spy(pl.Callback):
-        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-            seen.append(attention(pl_module.model))
-
-    loader = make_loader(encoded(tok, n=8), LoaderSettings(batch_size=4), tok.pad_token_id, train=True, seed=0)
-    module = SFTModule(model, lambda params: torch.optim.AdamW(params, lr=1e-3), Constant())
-    trainer = pl.Trainer(accelerator="cpu", devices=1, max_steps=2, precision="bf16-mixed", logger=False,
-                         callbacks=[Spy()], enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False)
-    trainer.fit(module, loader)
-    assert seen == [NAME, NAME]
-    assert attention(model) == "sdpa"  # saved configs and later generation see plain sdpa
-    assert torch.isfinite(trainer.callback_metrics["train/loss"])
-
-
-def test_a_cpu_bf16_fit_keeps_frozen_weights_in_bf16_and_trained_ones_in_float32(byte_tokenizer):
-    model, tok = make_tiny()
-    model = binding.build("peft", {"name": "lora", "r": 4}, "peft").apply(model, tok)
-    loader = make_loader(encoded(tok, n=4), LoaderSettings(batch_size=4), tok.pad_token_id, train=True, seed=0)
-    module = SFTModule(model, lambda params: torch.optim.AdamW(params, lr=1e-3), Constant())
-    pl.Trainer(accelerator="cpu", devices=1, max_steps=1, precision="bf16-mixed", logger=False,
-               enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False).fit(module, loader)
-    dtypes = {(p.requires_grad, p.dtype) for p in model.parameters()}
-    assert dtypes == {(True, torch.float32), (False, torch.bfloat16)}
-    assert {b.dtype for name, b in model.named_buffers() if "inv_freq" in name} == {torch.float32}
