@@ -40,28 +40,28 @@ def lora_fit(precision: str, steps: int = 2, callbacks=(), dropout: float = 0.05
     return model, tok, trainer
 
 
+class Spy(pl.Callback):
+    """The attention implementation and peft's input casting at each training step."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.seen.append((attention(pl_module.model), casting(pl_module.model)))
+
+
 def test_a_bf16_fit_on_cpu_attends_in_float32_and_ends_on_sdpa():
-    seen = []
-
-    class Spy(pl.Callback):
-        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-            seen.append((attention(pl_module.model), casting(pl_module.model)))
-
-    model, _, trainer = lora_fit("bf16-mixed", callbacks=[Spy()])
-    assert seen == [(NAME, {False}), (NAME, {False})]
+    spy = Spy()
+    model, _, trainer = lora_fit("bf16-mixed", callbacks=[spy])
+    assert spy.seen == [(NAME, {False}), (NAME, {False})]
     assert attention(model) == "sdpa" and casting(model) == {True}  # as peft and transformers made them
     assert torch.isfinite(trainer.callback_metrics["train/loss"])
 
 
 def test_a_float32_fit_changes_nothing():
-    seen = []
-
-    class Spy(pl.Callback):
-        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-            seen.append((attention(pl_module.model), casting(pl_module.model)))
-
-    model, _, _ = lora_fit("32-true", callbacks=[Spy()])
-    assert seen == [("sdpa", {True}), ("sdpa", {True})]
+    spy = Spy()
+    model, _, _ = lora_fit("32-true", callbacks=[spy])
+    assert spy.seen == [("sdpa", {True}), ("sdpa", {True})]
     assert {p.dtype for p in model.parameters()} == {torch.float32}
 
 
