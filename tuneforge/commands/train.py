@@ -126,11 +126,13 @@ def train_stages(parts: TrainParts, model: Any, tokenizer: Any, history: Any, re
 def exact_match(model: Any, tokenizer: Any, template: Any, examples: list, parts: TrainParts,
                 when: str = "after training") -> float:
     """Greedy exact match on `examples`, through the metric registry like every other metric."""
+    from tuneforge.lightning.precision import fit_autocast
     from tuneforge.metrics.evaluate import evaluate
 
     metric, started = parts.fit.eval.exact_match, time.perf_counter()
-    scores, _ = evaluate(model, tokenizer, template, examples, {"exact_match": metric}, parts.fit.eval.generation,
-                         progress=True)
+    with fit_autocast(parts.fit.trainer, model):  # a CPU bf16 fit's precision, as its own evaluation
+        scores, _ = evaluate(model, tokenizer, template, examples, {"exact_match": metric},
+                             parts.fit.eval.generation, progress=True)
     log.info("exact match %s: %.3f on %d held-out examples (%.1f s, batches of %d)", when, scores["exact_match"],
              len(examples), time.perf_counter() - started, parts.fit.eval.generation.batch_size)
     return scores["exact_match"]

@@ -30,25 +30,42 @@ def cpu_bf16() -> bool:
 
 
 def resolve_precision(precision: Any, accelerator: Any = "auto", bf16_gpu: Callable[[], bool] = cuda_bf16,
-                      parameters: int = 0, bf16_cpu: Callable[[], bool] = cpu_bf16) -> Any:
+                      parameters: int = 0, bf16_cpu: Callable[[], bool] | None = None) -> Any:
     """The precision the Trainer gets: `precision` unless null; then `bf16-mixed` when `accelerator` may run on
     a GPU (auto, gpu, cuda) and `bf16_gpu()` says it supports bfloat16; on a CPU (`cpu`, or `auto` without a
-    CUDA device) `bf16-mixed` when `bf16_cpu()` and the model has >= CPU_BF16_MIN_PARAMETERS `parameters`;
+    CUDA device) `bf16-mixed` when `bf16_cpu()` (default `cpu_bf16`) and the model has >= CPU_BF16_MIN_PARAMETERS `parameters`;
     else `32-true`."""
     if precision is not None:
         return precision
-    accelerator = str(accelerator).lower()
-    if accelerator not in NOT_GPU and bf16_gpu():
+    if str(accelerator).lower() not in NOT_GPU and bf16_gpu():
         return "bf16-mixed"
-    if accelerator == "cpu" or accelerator == "auto" and not _cuda_available():
-        return "bf16-mixed" if parameters >= CPU_BF16_MIN_PARAMETERS and bf16_cpu() else "32-true"
+    if trains_on_cpu(accelerator):
+        return "bf16-mixed" if parameters >= CPU_BF16_MIN_PARAMETERS and (bf16_cpu or cpu_bf16)() else "32-true"
     return "32-true"
 
 
-def _cuda_available() -> bool:
+def trains_on_cpu(accelerator: Any) -> bool:
+    """Whether a Trainer with `accelerator` runs on the CPU (`cpu`, or `auto` without a CUDA device)."""
     import torch
 
-    return torch.cuda.is_available()
+    accelerator = str(accelerator).lower()
+    return accelerator == "cpu" or accelerator == "auto" and not torch.cuda.is_available()
+
+
+def fit_autocast(trainer_settings: dict[str, Any], model: Any) -> Any:
+    """The autocast a CPU fit of `model` with these `trainer.*` settings runs under (bf16-mixed), for generation
+    outside the fit (exact match before and after it: as fast as the fit's own evaluation, and in the same
+    precision); a no-op context elsewhere (GPUs, float32)."""
+    import contextlib
+
+    import torch
+
+    accelerator = trainer_settings.get("accelerator", "auto")
+    precision = resolve_precision(trainer_settings.get("precision"), accelerator,
+                                  parameters=sum(p.numel() for p in model.parameters()))
+    if precision == "bf16-mixed" and trains_on_cpu(accelerator):
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def frozen_weights_to_bf16(model: Any) -> int:

@@ -60,3 +60,20 @@ def test_the_cpu_capability_query_agrees_with_the_cpu_flags():
 
     flags = set(Path("/proc/cpuinfo").read_text().split())
     assert cpu_bf16() == bool(flags & {"avx512_bf16", "amx_tile"})
+
+
+def test_evaluation_outside_the_fit_gets_the_autocast_of_a_cpu_bf16_fit(monkeypatch):
+    from tuneforge.lightning import precision
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(precision, "CPU_BF16_MIN_PARAMETERS", 10)
+    model = torch.nn.Linear(8, 8)
+    monkeypatch.setattr(precision, "cpu_bf16", lambda: True)
+    with precision.fit_autocast({"precision": None, "accelerator": "cpu"}, model):
+        assert torch.is_autocast_enabled("cpu") and model(torch.ones(1, 8)).dtype == torch.bfloat16
+    for settings in ({"precision": "32-true"}, {"precision": "bf16-mixed", "accelerator": "gpu"}):
+        with precision.fit_autocast(settings, model):
+            assert not torch.is_autocast_enabled("cpu")
+    monkeypatch.setattr(precision, "cpu_bf16", lambda: False)  # no native bf16: null stays float32
+    with precision.fit_autocast({"precision": None}, model):
+        assert not torch.is_autocast_enabled("cpu")
