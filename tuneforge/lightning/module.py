@@ -237,8 +237,9 @@ class SFTModule(pl.LightningModule):
 
     def on_fit_start(self) -> None:
         """A CPU fit in bf16-mixed keeps its frozen weights in bfloat16 (`frozen_weights_to_bf16`; they stay so
-        after the fit), lets autocast alone cast adapter inputs (`peft_input_casting`) and attends in float32 (`tuneforge.model.attention`: torch's bf16 attention backward on a
-        CPU is ~2.5x slower than fp32's), back to `sdpa` when the fit ends."""
+        after the fit), lets autocast alone cast adapter inputs (`peft_input_casting`) and attends in float32
+        (`tuneforge.model.attention`: torch's bf16 attention backward on a CPU is ~2.5x slower than fp32's);
+        peft's casting and `sdpa` are back when the fit ends."""
         from tuneforge.lightning.precision import frozen_weights_to_bf16, peft_input_casting
         from tuneforge.model.attention import switch, wants_fp32_attention
 

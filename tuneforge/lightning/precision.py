@@ -33,8 +33,8 @@ def resolve_precision(precision: Any, accelerator: Any = "auto", bf16_gpu: Calla
                       parameters: int = 0, bf16_cpu: Callable[[], bool] | None = None) -> Any:
     """The precision the Trainer gets: `precision` unless null; then `bf16-mixed` when `accelerator` may run on
     a GPU (auto, gpu, cuda) and `bf16_gpu()` says it supports bfloat16; on a CPU (`cpu`, or `auto` without a
-    CUDA device) `bf16-mixed` when `bf16_cpu()` (default `cpu_bf16`) and the model has >= CPU_BF16_MIN_PARAMETERS `parameters`;
-    else `32-true`."""
+    CUDA device) `bf16-mixed` when `bf16_cpu()` (default `cpu_bf16`) and the model has at least
+    CPU_BF16_MIN_PARAMETERS `parameters`; else `32-true`."""
     if precision is not None:
         return precision
     if str(accelerator).lower() not in NOT_GPU and bf16_gpu():
@@ -70,9 +70,9 @@ def fit_autocast(trainer_settings: dict[str, Any], model: Any) -> Any:
 
 def frozen_weights_to_bf16(model: Any) -> int:
     """Store `model`'s frozen float32 parameters in bfloat16 (in place; trained ones and buffers such as rotary
-    frequencies stay float32): what a CPU fit in
-    `bf16-mixed` does, since autocast would otherwise re-cast every frozen weight at every step (SmolLM2 LoRA
-    q/v: 212 -> 233 training tokens/s, benchmarks/throughput_trl.py). Returns the number of elements cast."""
+    frequencies stay float32): what a CPU fit in `bf16-mixed` does, since autocast would otherwise cast every
+    frozen weight again at every step (SmolLM2 LoRA q/v: 212 -> 233 training tokens/s,
+    benchmarks/throughput_trl.py). Returns the number of elements cast."""
     import torch
 
     cast = 0

@@ -2,7 +2,7 @@
 
 On a CPU, torch's flash-attention kernel is slow in bfloat16: SmolLM2-135M, batch 8 x 100 tokens, one thread
 (torch 2.13, AMD EPYC with AVX512-BF16), its backward took 600 ms in bf16 against 238 ms with the same inputs
-in float32, a sixth of the whole bf16 step (`benchmarks/cpu_step.py attention`). The projections stay in
+in float32, a sixth of the whole bf16 step (`benchmarks/cpu_step.py bf16`). The projections stay in
 bfloat16 (where the CPU is fast); only the attention product runs in float32, which is also the more
 accurate of the two. The training module switches a CPU run in bfloat16 from `sdpa` to this
 implementation for the fit and back after it (`switch`), so saved configs and generation after
@@ -46,16 +46,16 @@ def register() -> None:
     ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
 
 
-def _config(model: Any) -> Any:
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return getattr(base, "config", None)
+def _base(model: Any) -> Any:
+    """The transformers model under a peft wrapper (or the model itself)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
 
 
 def wants_fp32_attention(model: Any, device_type: str, precision: str) -> bool:
     """A CPU fit whose attention would run in bfloat16 (bf16 precision or bf16 weights) through `sdpa`."""
     import torch
 
-    if device_type != "cpu" or getattr(_config(model), "_attn_implementation", None) != "sdpa":
+    if device_type != "cpu" or getattr(getattr(_base(model), "config", None), "_attn_implementation", None) != "sdpa":
         return False
     return str(precision).startswith("bf16") or any(p.dtype == torch.bfloat16 for p in model.parameters())
 
@@ -64,5 +64,4 @@ def switch(model: Any, to_fp32: bool) -> None:
     """Set `model`'s attention to `sdpa_fp32` (`to_fp32`) or back to `sdpa`."""
     if to_fp32:
         register()
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    base.set_attn_implementation(NAME if to_fp32 else "sdpa")
+    _base(model).set_attn_implementation(NAME if to_fp32 else "sdpa")
