@@ -49,6 +49,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tuneforge.model.base import peft_base
+
 HALF = {"bf16-mixed", "16-mixed", "bf16-true", "16-true", "bf16", "16"}
 PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "16-true")
 ATTENTION = ("sdpa", "eager", "flash_attention_2", "flash_attention_3", "flex_attention")
@@ -217,7 +219,7 @@ def estimate(model: Any, method_name: str, batch: int, seq: int, precision: str 
             optimizer += p.numel() * (2.03 if setup.optimizer == "adamw8bit" else 2 * size)
     total = sum(p.numel() for p in params)
     trainable = sum(p.numel() for p in params if p.requires_grad)
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    base = peft_base(model)
     dims = Dims.of(base.config)
     embed = base.get_input_embeddings().weight
     act = 2 if setup.precision in HALF else embed.element_size()

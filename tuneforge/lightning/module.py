@@ -9,6 +9,7 @@ from typing import Any, Callable
 import lightning.pytorch as pl
 import torch
 
+from tuneforge.model.base import peft_base
 from tuneforge.scheduler.base import Scheduler, lambda_lr
 from tuneforge.render.collate import packed_attention_mask
 from tuneforge.render.encode import IGNORE_INDEX
@@ -112,7 +113,7 @@ def fused_parts(model: torch.nn.Module) -> tuple[torch.nn.Module, torch.nn.Linea
     if isinstance(configs, dict) and any(str(getattr(c, "peft_type", "")).rsplit(".", 1)[-1]
                                          not in FUSED_PEFT_TYPES for c in configs.values()):
         return None
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    base = peft_base(model)
     if getattr(getattr(base, "config", None), "model_type", None) not in FUSED_MODEL_TYPES:
         return None
     head = base.get_output_embeddings()
@@ -136,8 +137,7 @@ def layout_problem(model: torch.nn.Module, layout: str) -> str | None:
     from tuneforge.render.collate import padding_free_problem
 
     if layout == "padding_free":
-        base = model.get_base_model() if hasattr(model, "get_base_model") else model
-        problem = padding_free_problem(getattr(getattr(base, "config", None), "_attn_implementation", None),
+        problem = padding_free_problem(getattr(getattr(peft_base(model), "config", None), "_attn_implementation", None),
                                        is_prompt_learning(model))
         return f"data.packing=padding_free: {problem}" if problem else None
     if layout == "packed" and is_prompt_learning(model):

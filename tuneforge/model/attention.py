@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuneforge.model.base import peft_base
+
 NAME = "sdpa_fp32"
 LOW_PRECISION = ("bfloat16", "float16")
 
@@ -46,16 +48,12 @@ def register() -> None:
     ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
 
 
-def _base(model: Any) -> Any:
-    """The transformers model under a peft wrapper (or the model itself)."""
-    return model.get_base_model() if hasattr(model, "get_base_model") else model
-
-
 def wants_fp32_attention(model: Any, device_type: str, precision: str) -> bool:
     """A CPU fit whose attention would run in bfloat16 (bf16 precision or bf16 weights) through `sdpa`."""
     import torch
 
-    if device_type != "cpu" or getattr(getattr(_base(model), "config", None), "_attn_implementation", None) != "sdpa":
+    attention = getattr(getattr(peft_base(model), "config", None), "_attn_implementation", None)
+    if device_type != "cpu" or attention != "sdpa":
         return False
     return str(precision).startswith("bf16") or any(p.dtype == torch.bfloat16 for p in model.parameters())
 
@@ -64,4 +62,4 @@ def switch(model: Any, to_fp32: bool) -> None:
     """Set `model`'s attention to `sdpa_fp32` (`to_fp32`) or back to `sdpa`."""
     if to_fp32:
         register()
-    _base(model).set_attn_implementation(NAME if to_fp32 else "sdpa")
+    peft_base(model).set_attn_implementation(NAME if to_fp32 else "sdpa")

@@ -67,3 +67,8 @@ def finish(model: Any, gradient_checkpointing: bool) -> Any:
 
         enable_checkpointing(model)
     return model
+
+
+def peft_base(model: Any) -> Any:
+    """The transformers model under a peft wrapper (`get_base_model`), or `model` itself."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
