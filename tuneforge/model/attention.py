@@ -2,7 +2,8 @@
 
 On a CPU, torch's flash-attention kernel is slow in bfloat16: SmolLM2-135M, batch 8 x 100 tokens, one thread
 (torch 2.13, AMD EPYC with AVX512-BF16), its backward took 600 ms in bf16 against 238 ms with the same inputs
-in float32, a sixth of the whole bf16 step (`benchmarks/cpu_step.py bf16`). The projections stay in
+in float32, a sixth of the whole bf16 step (torch.profiler over one step; the step times with and
+without this: `benchmarks/cpu_step.py bf16`). The projections stay in
 bfloat16 (where the CPU is fast); only the attention product runs in float32, which is also the more
 accurate of the two. The training module switches a CPU run in bfloat16 from `sdpa` to this
 implementation for the fit and back after it (`switch`), so saved configs and generation after

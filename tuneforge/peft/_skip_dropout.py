@@ -2,9 +2,9 @@
 
 peft applies `nn.Dropout(p)` to the input of every LoRA module (q, k, v ... each its own mask). On a CPU,
 torch draws one Bernoulli number per element (~5 ns each): with LoRA on all linear layers of SmolLM2 these
-draws were 16 % of a bf16 training step. Each element is still dropped independently with probability p,
-but the positions of the drops are found by their gaps, which are i.i.d. Geometric(p) in a Bernoulli
-process: p * n draws instead of n (0.67 ms against 2.49 ms for 800 x 576 bf16 inputs at p = 0.05,
+draws were 16 % of a bf16 training step (torch.profiler). Each element is still dropped independently with
+probability p, but the positions of the drops are found by their gaps, which are i.i.d. Geometric(p) in a Bernoulli
+process: p * n draws instead of n (0.67 ms against 2.51 ms for 800 x 576 bf16 inputs at p = 0.05,
 `benchmarks/cpu_step.py dropout`). Kept elements are scaled by 1 / (1 - p) as `nn.Dropout` does. GPUs, eval
 mode and p > MAX_SKIP_P (where the gaps stop being few) use `nn.Dropout` itself.
 """
